@@ -1,0 +1,1 @@
+/* bind.c: placeholder until the module lands. */

@@ -1,0 +1,1 @@
+/* bind.h: placeholder until the module lands. */

@@ -1,0 +1,1 @@
+/* descpool.c: placeholder until the module lands. */

@@ -1,0 +1,1 @@
+/* httprule.c: placeholder until the module lands. */

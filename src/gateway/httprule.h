@@ -1,0 +1,1 @@
+/* httprule.h: placeholder until the module lands. */

@@ -1,0 +1,1 @@
+/* json2pb.c: placeholder until the module lands. */

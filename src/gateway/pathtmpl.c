@@ -1,0 +1,1 @@
+/* pathtmpl.c: placeholder until the module lands. */

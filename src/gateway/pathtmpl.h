@@ -1,0 +1,1 @@
+/* pathtmpl.h: placeholder until the module lands. */

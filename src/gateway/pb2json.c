@@ -1,0 +1,1 @@
+/* pb2json.c: placeholder until the module lands. */

@@ -1,0 +1,1 @@
+/* pbwire.c: placeholder until the module lands. */

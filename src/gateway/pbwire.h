@@ -1,0 +1,1 @@
+/* pbwire.h: placeholder until the module lands. */

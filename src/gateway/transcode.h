@@ -1,0 +1,62 @@
+/* transcode.h: proto3 JSON <-> protobuf wire format, driven by the descriptor pool at run time.
+ *
+ * Pure functions: no I/O, no globals, safe on any thread. Input JSON arrives as a jansson tree; output
+ * JSON is written straight into a buf as compact text (no intermediate json_t), which is the hot path
+ * of every response. Implemented in json2pb.c (JSON -> protobuf), pb2json.c (protobuf -> JSON) and
+ * wkt.c (the well-known types' special forms), on top of pbwire.h (the wire-format primitives). */
+#ifndef GW_TRANSCODE_H
+#define GW_TRANSCODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "buf.h"
+#include "descpool.h"
+#include "error.h"
+
+#define JSON_DEFAULT_MAX_DEPTH 64   /* nesting of messages / Struct values, in and out */
+
+/* The JSON printing and parsing options (the gateway's --emit-defaults, --proto-names,
+ * --enums-as-ints, --allow-unknown-fields flags). */
+typedef struct json_opts {
+    bool emit_defaults;   /* output: also print implicit-presence fields at their default value
+                           * (0, "", false, first enum value, [] and {}); fields with presence and
+                           * unset still omitted */
+    bool proto_names;     /* output: proto field names instead of lowerCamelCase json_name */
+    bool enums_as_ints;   /* output: enum numbers instead of names */
+    bool allow_unknown;   /* input: ignore unknown fields (and unknown enum names, which become the
+                           * default) instead of failing */
+    int max_depth;        /* nesting limit; 0 means JSON_DEFAULT_MAX_DEPTH */
+} json_opts;
+
+/* Encodes `json` as message `m` and appends the wire bytes to `out`. `json` is normally an object; a
+ * well-known type takes its special form (a string for Timestamp, any value for Value, ...).
+ * Errors are INVALID_ARGUMENT and name the field path, for example
+ *   "invalid value for field 'items[2].price' (double): expected a number, got a string" or
+ *   "unknown field 'nme' in message helloworld.HelloRequest". */
+gw_err *json_to_pb(const descpool *pool, const pb_msg *m, const json_t *json, const json_opts *o, buf *out);
+
+/* Renders the wire bytes p[0..n) of message `m` as JSON text appended to `out`.
+ * Malformed wire data is INTERNAL (the backend sent something its own descriptor does not allow). */
+gw_err *pb_to_json(const descpool *pool, const pb_msg *m, const uint8_t *p, size_t n, const json_opts *o,
+                   buf *out);
+
+/* Renders only field `f` of message `m` (the http rule's response_body): its JSON value as it would
+ * appear in the message, or the field type's default form when absent (`{}` for a message, `[]` for a
+ * repeated field, `""`, 0, ...). */
+gw_err *pb_field_to_json(const descpool *pool, const pb_msg *m, const pb_field *f, const uint8_t *p,
+                         size_t n, const json_opts *o, buf *out);
+
+/* Renders a google.protobuf.Any given as its two parts (for google.rpc.Status details):
+ * {"@type": url, ...fields} when the type is in the pool, else {"@type": url, "value": "<base64>"}. */
+gw_err *pb_any_to_json(const descpool *pool, const char *type_url, size_t url_len, const uint8_t *value,
+                       size_t value_len, const json_opts *o, buf *out);
+
+/* Appends `s[0..n)` as a JSON string literal (quotes included), escaping as RFC 8259 requires plus
+ * '<', '>', '&' and U+2028/U+2029 (safe inside HTML and JavaScript). Invalid UTF-8 becomes U+FFFD. */
+void json_write_string(buf *out, const char *s, size_t n);
+
+#endif

@@ -1,0 +1,1 @@
+/* wkt.c: placeholder until the module lands. */

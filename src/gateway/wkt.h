@@ -1,0 +1,1 @@
+/* wkt.h: placeholder until the module lands. */

@@ -1,0 +1,2 @@
+/* greeter-server.c: placeholder until the greeter lands. */
+int main(void) { return 2; }
