@@ -1,0 +1,1 @@
+/* jsonsplit.c: placeholder until the module lands. */
