@@ -1,0 +1,147 @@
+/* upstream.c: channel, completion queue and its threads (see upstream.h). */
+#include "upstream.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <grpc/grpc_security.h>
+#include <grpc/support/time.h>
+
+#include "build-config.h"
+#include "grpc_timeout.h"
+
+/* Reconnect backoff towards a backend that went away: short, so that a restarted backend is used
+ * again within a fraction of a second (gRPC's defaults grow to 120 s). */
+#define UPSTREAM_MIN_RECONNECT_BACKOFF_MS 100
+#define UPSTREAM_MAX_RECONNECT_BACKOFF_MS 500
+/* How often DNS may be asked again when replicas come and go (dns:/// targets). */
+#define UPSTREAM_DNS_MIN_RERESOLUTION_MS 1000
+
+typedef struct method_handle {
+    const pb_method *method;
+    void *handle;                     /* from grpc_channel_register_call */
+} method_handle;
+
+struct upstream {
+    grpc_channel *channel;
+    grpc_completion_queue *cq;
+    unsigned n_threads;
+    pthread_t *threads;
+    /* Open-addressed table pb_method* -> registered call handle; read-only after start. */
+    size_t n_slots;
+    method_handle *slots;
+};
+
+static size_t slot_of(const upstream *u, const pb_method *m)
+{
+    uintptr_t h = (uintptr_t)m;
+    h ^= h >> 17;
+    h *= 0x9e3779b97f4a7c15ULL;
+    return (size_t)(h >> 7) & (u->n_slots - 1);
+}
+
+static void *cq_thread(void *arg)
+{
+    upstream *u = arg;
+    for (;;) {
+        grpc_event ev = grpc_completion_queue_next(u->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+        if (ev.type == GRPC_QUEUE_SHUTDOWN) break;
+        if (ev.type != GRPC_OP_COMPLETE) continue;
+        upstream_tag *tag = ev.tag;
+        tag->done(tag, ev.success != 0);
+    }
+    return NULL;
+}
+
+gw_err *upstream_start(upstream **out, const gw_config *c, const descpool *pool)
+{
+    upstream *u = calloc(1, sizeof *u);
+    if (!u) abort();
+    char user_agent[64];
+    snprintf(user_agent, sizeof user_agent, "grpc-json-gateway/%s", PACKAGE_VERSION);
+    int max_msg = c->max_message_bytes > 0x7fffffff ? 0x7fffffff : (int)c->max_message_bytes;
+    grpc_arg args[] = {
+        {GRPC_ARG_STRING, GRPC_ARG_LB_POLICY_NAME, {.string = "round_robin"}},
+        {GRPC_ARG_INTEGER, GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, {.integer = max_msg}},
+        {GRPC_ARG_INTEGER, GRPC_ARG_MAX_SEND_MESSAGE_LENGTH, {.integer = max_msg}},
+        {GRPC_ARG_INTEGER, GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, {.integer = UPSTREAM_MIN_RECONNECT_BACKOFF_MS}},
+        {GRPC_ARG_INTEGER, GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, {.integer = UPSTREAM_MIN_RECONNECT_BACKOFF_MS}},
+        {GRPC_ARG_INTEGER, GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, {.integer = UPSTREAM_MAX_RECONNECT_BACKOFF_MS}},
+        {GRPC_ARG_INTEGER, GRPC_ARG_DNS_MIN_TIME_BETWEEN_RESOLUTIONS_MS, {.integer = UPSTREAM_DNS_MIN_RERESOLUTION_MS}},
+        {GRPC_ARG_STRING, GRPC_ARG_PRIMARY_USER_AGENT_STRING, {.string = user_agent}},
+        {GRPC_ARG_INTEGER, GRPC_ARG_ENABLE_HTTP_PROXY, {.integer = 0}},
+    };
+    grpc_channel_args cargs = {sizeof args / sizeof args[0], args};
+    grpc_channel_credentials *creds = grpc_insecure_credentials_create();
+    u->channel = grpc_channel_create(c->backend, creds, &cargs);
+    grpc_channel_credentials_release(creds);
+    if (!u->channel) {
+        free(u);
+        return gw_err_new(GRPC_STATUS_INVALID_ARGUMENT, "cannot create a channel to '%s'", c->backend);
+    }
+    u->cq = grpc_completion_queue_create_for_next(NULL);
+
+    size_t n = descpool_method_count(pool);
+    u->n_slots = 16;
+    while (u->n_slots < n * 2) u->n_slots *= 2;
+    u->slots = calloc(u->n_slots, sizeof *u->slots);
+    if (!u->slots) abort();
+    for (size_t i = 0; i < n; i++) {
+        const pb_method *m = descpool_method(pool, i);
+        size_t s = slot_of(u, m);
+        while (u->slots[s].method) s = (s + 1) & (u->n_slots - 1);
+        u->slots[s].method = m;
+        u->slots[s].handle = grpc_channel_register_call(u->channel, m->grpc_path, NULL, NULL);
+    }
+
+    u->n_threads = c->upstream_threads ? c->upstream_threads : 1;
+    u->threads = calloc(u->n_threads, sizeof *u->threads);
+    if (!u->threads) abort();
+    for (unsigned i = 0; i < u->n_threads; i++)
+        if (pthread_create(&u->threads[i], NULL, cq_thread, u) != 0) abort();
+    *out = u;
+    return NULL;
+}
+
+static gpr_timespec deadline_after(int64_t timeout_us)
+{
+    if (timeout_us == DURATION_NONE) return gpr_inf_future(GPR_CLOCK_MONOTONIC);
+    return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_micros(timeout_us, GPR_TIMESPAN));
+}
+
+grpc_call *upstream_call_new(upstream *u, const pb_method *m, int64_t timeout_us)
+{
+    size_t s = slot_of(u, m);
+    while (u->slots[s].method && u->slots[s].method != m) s = (s + 1) & (u->n_slots - 1);
+    if (!u->slots[s].method) return upstream_call_new_path(u, m->grpc_path, timeout_us);
+    return grpc_channel_create_registered_call(u->channel, NULL, GRPC_PROPAGATE_DEFAULTS, u->cq,
+                                               u->slots[s].handle, deadline_after(timeout_us), NULL);
+}
+
+grpc_call *upstream_call_new_path(upstream *u, const char *grpc_path, int64_t timeout_us)
+{
+    grpc_slice method = grpc_slice_from_copied_string(grpc_path);
+    grpc_call *call = grpc_channel_create_call(u->channel, NULL, GRPC_PROPAGATE_DEFAULTS, u->cq, method, NULL,
+                                               deadline_after(timeout_us), NULL);
+    grpc_slice_unref(method);
+    return call;
+}
+
+grpc_connectivity_state upstream_state(upstream *u)
+{
+    return grpc_channel_check_connectivity_state(u->channel, 0);
+}
+
+void upstream_stop(upstream *u)
+{
+    if (!u) return;
+    grpc_completion_queue_shutdown(u->cq);
+    for (unsigned i = 0; i < u->n_threads; i++) pthread_join(u->threads[i], NULL);
+    grpc_completion_queue_destroy(u->cq);
+    grpc_channel_destroy(u->channel);
+    free(u->threads);
+    free(u->slots);
+    free(u);
+}

@@ -1,0 +1,44 @@
+/* upstream.h: the gRPC side of the gateway: one long-lived channel to the backend shared by every
+ * request, one completion queue, and the threads that drain it.
+ *
+ * Threads: upstream_start() spawns the completion-queue threads; every upstream_tag's `done`
+ * runs on one of them. Everything else may be called from any thread. */
+#ifndef GW_UPSTREAM_H
+#define GW_UPSTREAM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <grpc/grpc.h>
+
+#include "config.h"
+#include "descpool.h"
+#include "error.h"
+
+/* The tag of a batch: embed one in the object that started the batch. `ok` is the batch's success
+ * flag from the completion queue. */
+typedef struct upstream_tag {
+    void (*done)(struct upstream_tag *tag, bool ok);
+} upstream_tag;
+
+typedef struct upstream upstream;
+
+/* Creates the channel (round-robin over the target's addresses, message size limits, reconnect
+ * backoff from the config) and registers every method of the pool. */
+gw_err *upstream_start(upstream **out, const gw_config *c, const descpool *pool);
+
+/* A new call to method `m` on the shared channel, bound to the upstream's completion queue.
+ * `timeout_us` is relative (DURATION_NONE: no deadline). The caller owns the returned call
+ * (grpc_call_unref when done). */
+grpc_call *upstream_call_new(upstream *u, const pb_method *m, int64_t timeout_us);
+
+/* The same for a method outside the pool (such as the health check), by gRPC path. */
+grpc_call *upstream_call_new_path(upstream *u, const char *grpc_path, int64_t timeout_us);
+
+/* Channel connectivity, without triggering a connection attempt. */
+grpc_connectivity_state upstream_state(upstream *u);
+
+/* Stops the completion-queue threads once every call has finished, then releases everything. */
+void upstream_stop(upstream *u);
+
+#endif

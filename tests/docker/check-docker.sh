@@ -1,0 +1,285 @@
+#!/usr/bin/env bash
+# check-docker.sh (`make check-docker`): builds the Docker image, runs compose.yaml, checks a call through
+# the gateway, then scales the greeter to several replicas and checks that every replica gets calls.
+#
+# It starts a Docker engine when none runs (and stops it again at the end), and makes the Debian base
+# images the Dockerfile names locally with debootstrap, because no image registry is reachable here.
+# Exit status: 0 PASS, 1 FAIL, 77 when no Docker engine can be had (not root, tools not installed:
+# scripts/install-deps.sh --docker installs them).
+#
+# Settings (environment):
+#   GW_SRCDIR          project root holding compose.yaml (default: two levels above this script)
+#   GW_DOCKER_STATE    engine data, its log and the base-image cache (default /var/tmp/grpc-json-gateway-docker);
+#                      keeping it between runs keeps the image layers and the debootstrap tarball
+#   GW_DEBIAN_MIRROR   the Debian mirror debootstrap and the images use (default http://deb.debian.org/debian)
+#   GW_REFRESH_BASE=1  make the base images again even when they exist
+# shellcheck disable=SC2317  # (functions called from traps and from poll look unreachable to it)
+set -euo pipefail
+
+SRCDIR=${GW_SRCDIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+STATE=${GW_DOCKER_STATE:-/var/tmp/grpc-json-gateway-docker}
+MIRROR=${GW_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+PROJECT=gwcheck              # compose project name, kept apart from a user's own `docker compose up`
+SUITE=bookworm               # Debian release of the base images (the Dockerfile's FROM lines)
+REPLICAS=3                   # greeter replicas in the scale-out check
+CALLS=30                     # calls sent through the gateway in the scale-out check
+ENGINE_WAIT_S=60             # how long dockerd may take to answer `docker info`
+HEALTH_WAIT_S=120            # how long containers may take to become healthy
+CALL_TIMEOUT_S=10            # curl's limit for one call
+GREETER_CALL_LOG='call /helloworld.Greeter/SayHello'   # the line greeter-server logs per call
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/gw-check-docker.XXXXXX")
+DOCKERD_PID=""               # set when this script started the engine
+COMPOSE_UP=0
+START_S=$(date +%s)
+STAGE_NAME=""
+STAGE_START_S=$START_S
+TIMINGS=()
+
+# ---------------------------------------------------------------- reporting
+
+stage_end() {
+  [ -n "$STAGE_NAME" ] || return 0
+  local took=$(( $(date +%s) - STAGE_START_S ))
+  TIMINGS+=("$STAGE_NAME: ${took}s")
+  echo "    ($STAGE_NAME took ${took}s)"
+  STAGE_NAME=""
+}
+stage() {
+  stage_end
+  STAGE_NAME=$1
+  STAGE_START_S=$(date +%s)
+  echo "=== $1 (+$(( STAGE_START_S - START_S ))s)"
+}
+note() { echo "    $*"; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+skip() { echo "SKIP: $*" >&2; exit 77; }
+
+# ---------------------------------------------------------------- teardown
+
+compose() { "${COMPOSE[@]}" -f "$SRCDIR/compose.yaml" -p "$PROJECT" "$@"; }
+
+finish() {
+  local st=$?
+  set +e
+  stage_end
+  if [ "$COMPOSE_UP" -eq 1 ]; then
+    if [ "$st" -ne 0 ]; then
+      echo "---- compose logs (last 30 lines per service)"
+      compose logs --no-color --tail 30 2>&1
+    fi
+    echo "=== tear down"
+    compose down --remove-orphans --timeout 5 >"$WORK/down.log" 2>&1 || cat "$WORK/down.log"
+  fi
+  if [ -n "$DOCKERD_PID" ]; then
+    echo "=== stop the Docker engine this check started (pid $DOCKERD_PID)"
+    kill -TERM "$DOCKERD_PID" 2>/dev/null
+    local i
+    for ((i = 0; i < 300; i++)); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$DOCKERD_PID" 2>/dev/null && { echo "dockerd did not stop in 30s; killing it"; kill -KILL "$DOCKERD_PID"; }
+  fi
+  if [ "$st" -eq 0 ] || [ "$st" -eq 77 ]; then rm -rf "$WORK"; else echo "logs kept in $WORK"; fi
+  local t
+  t=$(printf '%s, ' "${TIMINGS[@]}")
+  echo "stage timings: ${t%, } (total $(( $(date +%s) - START_S ))s)"
+  case $st in
+    0) echo "check-docker: PASS" ;;
+    77) echo "check-docker: SKIP" ;;
+    *) echo "check-docker: FAIL" ;;
+  esac
+  exit "$st"
+}
+trap finish EXIT
+trap 'exit 1' INT TERM
+
+# ---------------------------------------------------------------- helpers
+
+# poll TIMEOUT_S CMD...: runs CMD every 0.5 s until it succeeds (0); returns 1 on timeout, or at once
+# when CMD returns 2 (what it waits for can no longer happen).
+poll() {
+  local deadline=$(( $(date +%s) + $1 )) rc; shift
+  while :; do
+    rc=0; "$@" || rc=$?
+    [ "$rc" -eq 0 ] && return 0
+    [ "$rc" -ne 2 ] || return 1
+    [ "$(date +%s)" -lt "$deadline" ] || return 1
+    sleep 0.5
+  done
+}
+
+# The image names the Dockerfile builds FROM, e.g. debian:bookworm (the "AS name" part dropped).
+base_tags() { sed -n 's/^FROM[[:space:]]\{1,\}\([^[:space:]]\{1,\}\).*/\1/p' "$SRCDIR/docker/Dockerfile" | sort -u; }
+
+# all_healthy SERVICE N: true when SERVICE has exactly N containers and every one is healthy; 2 when
+# one of them has stopped.
+all_healthy() {
+  local ids id state n=0 ok=0
+  ids=$(compose ps -q "$1" 2>/dev/null) || return 1
+  for id in $ids; do
+    state=$(docker inspect -f '{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}' "$id" 2>/dev/null) || return 1
+    case $state in
+      "running healthy") ok=$((ok + 1)) ;;
+      exited*|dead*) return 2 ;;
+    esac
+    n=$((n + 1))
+  done
+  [ "$n" -eq "$2" ] && [ "$ok" -eq "$2" ]
+}
+wait_healthy() {  # SERVICE N
+  if ! poll "$HEALTH_WAIT_S" all_healthy "$1" "$2"; then
+    local id
+    for id in $(compose ps -q "$1"); do
+      echo "---- $1 container ${id:0:12}: $(docker inspect -f '{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}: {{range .State.Health.Log}}[exit {{.ExitCode}}] {{.Output}} {{end}}{{end}}' "$id")"
+    done
+    fail "$1: not $2 healthy container(s) after ${HEALTH_WAIT_S}s"
+  fi
+  note "$1: $2 container(s) healthy"
+}
+
+# call NAME: POSTs {"name":NAME} to /v1/hello through the gateway and checks the greeting.
+call() {
+  local out
+  out=$(curl -sS --max-time "$CALL_TIMEOUT_S" -d "{\"name\":\"$1\"}" "http://127.0.0.1:$HTTP_PORT/v1/hello" 2>&1) ||
+    fail "curl -d '{\"name\":\"$1\"}' localhost:$HTTP_PORT/v1/hello: $out"
+  [[ "$out" =~ ^\{[[:space:]]*\"message\"[[:space:]]*:[[:space:]]*\"Hello\ $1\"[[:space:]]*\}[[:space:]]*$ ]] ||
+    fail "/v1/hello answered [$out], expected {\"message\":\"Hello $1\"}"
+}
+
+# greeter_calls ID: how many SayHello calls greeter container ID has logged.
+greeter_calls() { docker logs "$1" 2>&1 | grep -c -F "$GREETER_CALL_LOG" || true; }
+
+# ---------------------------------------------------------------- 1. tools and engine
+
+stage "engine"
+command -v docker >/dev/null || skip "no docker command (scripts/install-deps.sh --docker installs Docker)"
+command -v curl >/dev/null || skip "no curl command (scripts/install-deps.sh installs it)"
+if docker compose version >/dev/null 2>&1; then
+  COMPOSE=(docker compose)
+elif command -v docker-compose >/dev/null; then
+  COMPOSE=(docker-compose)
+else
+  skip "neither 'docker compose' nor docker-compose is installed (scripts/install-deps.sh --docker)"
+fi
+if docker info >/dev/null 2>&1; then
+  note "using the Docker engine that is already running"
+else
+  [ "$(id -u)" -eq 0 ] || skip "no Docker engine runs, and starting one needs root"
+  command -v dockerd >/dev/null || skip "no Docker engine runs, and dockerd is not installed (scripts/install-deps.sh --docker)"
+  mkdir -p "$STATE"
+  note "starting dockerd (data under $STATE, log $STATE/dockerd.log)"
+  # No systemd here: dockerd runs as this script's child and starts its own containerd.
+  dockerd --data-root "$STATE/data" --exec-root "$STATE/exec" --pidfile "$STATE/dockerd.pid" \
+    >"$STATE/dockerd.log" 2>&1 &
+  DOCKERD_PID=$!
+  engine_ready() {
+    kill -0 "$DOCKERD_PID" 2>/dev/null || { DOCKERD_PID=""; return 2; }
+    docker info >/dev/null 2>&1
+  }
+  if ! poll "$ENGINE_WAIT_S" engine_ready; then
+    tail -n 15 "$STATE/dockerd.log" >&2
+    skip "the Docker engine could not be started (log above, $STATE/dockerd.log)"
+  fi
+fi
+note "$(docker version --format 'engine {{.Server.Version}}, client {{.Client.Version}}'), compose: ${COMPOSE[*]}"
+
+# ---------------------------------------------------------------- 2. base images
+
+stage "base images"
+missing=()
+for tag in $(base_tags); do
+  if [ "${GW_REFRESH_BASE:-0}" != 1 ] && docker image inspect "$tag" >/dev/null 2>&1; then
+    note "$tag: present (GW_REFRESH_BASE=1 makes it again)"
+  else
+    missing+=("$tag")
+  fi
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  tarball="$STATE/$SUITE-minbase.tar"
+  if [ "${GW_REFRESH_BASE:-0}" = 1 ] || [ ! -s "$tarball" ]; then
+    command -v debootstrap >/dev/null || skip "debootstrap is not installed (scripts/install-deps.sh --docker)"
+    rootfs="$STATE/rootfs.tmp"
+    rm -rf "$rootfs"; mkdir -p "$STATE"
+    note "debootstrap --variant=minbase $SUITE from $MIRROR (log $WORK/debootstrap.log)"
+    debootstrap --variant=minbase "$SUITE" "$rootfs" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 ||
+      { tail -n 15 "$WORK/debootstrap.log" >&2; fail "debootstrap failed"; }
+    # Like Debian's own images: the release, its updates and security suites; no package cache, no
+    # package lists, and no hostname or resolver file (the engine provides both).
+    rm -f "$rootfs/etc/apt/sources.list" "$rootfs/etc/hostname" "$rootfs/etc/resolv.conf"
+    cat >"$rootfs/etc/apt/sources.list.d/debian.sources" <<SOURCES
+Types: deb
+URIs: $MIRROR
+Suites: $SUITE $SUITE-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: http://deb.debian.org/debian-security
+Suites: $SUITE-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SOURCES
+    rm -rf "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+    tar --numeric-owner -C "$rootfs" -cf "$tarball.tmp" .
+    mv "$tarball.tmp" "$tarball"
+    rm -rf "$rootfs"
+    note "cached $tarball ($(du -h "$tarball" | cut -f1))"
+  else
+    note "using the cached $tarball"
+  fi
+  # One minbase tree serves both the full and the -slim tag.
+  docker import --change 'CMD ["bash"]' "$tarball" "${missing[0]}" >/dev/null
+  for tag in "${missing[@]:1}"; do docker tag "${missing[0]}" "$tag"; done
+  note "imported ${missing[*]}"
+fi
+
+# ---------------------------------------------------------------- 3. image
+
+stage "image build"
+note "docker/Dockerfile, log in $WORK/build.log"
+# Both services name the same image: building it once for one of them is enough.
+if ! compose build gateway >"$WORK/build.log" 2>&1; then
+  tail -n 40 "$WORK/build.log" >&2
+  fail "the image build failed"
+fi
+note "$(docker image inspect -f '{{.RepoTags}} {{.Size}} bytes' grpc-json-gateway:local)"
+
+# ---------------------------------------------------------------- 4. one greeter, one gateway
+
+stage "compose up"
+# Port 0: the engine picks a free host port, so a busy 8080 cannot fail the check.
+COMPOSE_UP=1
+GW_HTTP_PORT=0 compose up -d >"$WORK/up.log" 2>&1 || { cat "$WORK/up.log" >&2; fail "compose up failed"; }
+wait_healthy greeter 1
+wait_healthy gateway 1
+HTTP_PORT=$(compose port gateway 8080 | head -n 1 | sed 's/.*://')
+[ -n "$HTTP_PORT" ] || fail "compose port gateway 8080 printed nothing"
+note "gateway published on localhost:$HTTP_PORT"
+
+stage "call"
+call you
+note "curl -d '{\"name\":\"you\"}' localhost:$HTTP_PORT/v1/hello -> {\"message\":\"Hello you\"}"
+
+# ---------------------------------------------------------------- 5. scale-out
+
+stage "scale-out"
+note "greeter scaled to $REPLICAS, then $CALLS calls through the gateway"
+GW_HTTP_PORT=0 compose up -d --scale "greeter=$REPLICAS" >"$WORK/scale.log" 2>&1 ||
+  { cat "$WORK/scale.log" >&2; fail "compose up --scale greeter=$REPLICAS failed"; }
+wait_healthy greeter "$REPLICAS"
+wait_healthy gateway 1
+HTTP_PORT=$(compose port gateway 8080 | head -n 1 | sed 's/.*://')
+declare -A before=()
+ids=$(compose ps -q greeter)
+for id in $ids; do before[$id]=$(greeter_calls "$id"); done
+for ((i = 1; i <= CALLS; i++)); do call "you$i"; done
+note "$CALLS calls answered"
+total=0 idle=0
+for id in $ids; do
+  n=$(( $(greeter_calls "$id") - ${before[$id]} ))
+  total=$((total + n))
+  note "greeter ${id:0:12}: $n calls"
+  [ "$n" -gt 0 ] || idle=$((idle + 1))
+done
+[ "$total" -eq "$CALLS" ] || fail "the greeters logged $total calls, expected $CALLS ('$GREETER_CALL_LOG' lines)"
+[ "$idle" -eq 0 ] || fail "$idle of $REPLICAS greeter replicas received no calls"
+exit 0
