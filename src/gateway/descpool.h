@@ -39,6 +39,7 @@ typedef struct pb_enum {
     size_t n_values;
     const pb_enum_value *values;      /* declaration order; values[0] is the default */
     bool is_null_value;               /* google.protobuf.NullValue: JSON null */
+    const struct pb_enum_index *index; /* lookup tables, private to descpool.c (NULL: linear search) */
 } pb_enum;
 
 struct pb_msg;
@@ -65,6 +66,7 @@ typedef struct pb_msg {
     const char *const *oneof_names;   /* real oneofs only: proto3 `optional` synthetic oneofs excluded */
     bool map_entry;                   /* key is field number 1, value field number 2 */
     enum pb_wkt wkt;
+    const struct pb_msg_index *index; /* lookup tables, private to descpool.c (NULL: linear search) */
 } pb_msg;
 
 typedef struct pb_method {
@@ -89,7 +91,7 @@ void descpool_free(descpool *pool);
 
 /* Adds an encoded google.protobuf.FileDescriptorSet. `origin` names it in error messages (a file
  * path). A file already added (same name) is skipped, so sets built with --include_imports can share
- * dependencies. */
+ * dependencies. Errors ("<origin>: <reason>") leave the pool partly filled: free it. */
 gw_err *descpool_add_set(descpool *pool, const uint8_t *data, size_t len, const char *origin);
 /* Reads a descriptor set file and adds it. */
 gw_err *descpool_add_file(descpool *pool, const char *path);
@@ -99,6 +101,12 @@ gw_err *descpool_finish(descpool *pool);
 /* Lookups by full name, without a leading dot (one is tolerated). NULL when absent. */
 const pb_msg *descpool_find_message(const descpool *pool, const char *full_name);
 const pb_enum *descpool_find_enum(const descpool *pool, const char *full_name);
+/* The same for a name that is not NUL-terminated: name[0..len). */
+const pb_msg *descpool_find_message_n(const descpool *pool, const char *name, size_t len);
+/* The message a google.protobuf.Any type URL names: the part after the last '/'
+ * ("type.googleapis.com/pkg.Msg" -> pkg.Msg; like protobuf's resolvers, a URL without '/' is the
+ * name itself). NULL when absent. */
+const pb_msg *descpool_find_type_url(const descpool *pool, const char *url, size_t len);
 /* By gRPC path "/pkg.Service/Method". */
 const pb_method *descpool_find_method(const descpool *pool, const char *grpc_path);
 
