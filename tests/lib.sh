@@ -109,3 +109,25 @@ exited() { ! kill -0 "${PIDS[$1]}" 2>/dev/null; }
 
 # now_ms: monotonic-enough wall clock in milliseconds.
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+# req METHOD URL [CURL ARGS...]: one HTTP request with curl; sets STATUS (HTTP code), BODY and
+# HEADERS (response headers, CRLF stripped).
+req() {
+  local method=$1 url=$2; shift 2
+  local hdr="$WORK/.headers" body="$WORK/.body"
+  STATUS=$(curl -s -S -X "$method" -D "$hdr" -o "$body" -w '%{http_code}' "$@" "$url" || true)
+  BODY=$(cat "$body" 2>/dev/null || true)
+  HEADERS=$(tr -d '\r' < "$hdr" 2>/dev/null || true)
+}
+
+# header NAME: the value of response header NAME from the last req (case-insensitive), or "".
+header() {
+  echo "$HEADERS" | awk -v n="$(echo "$1" | tr 'A-Z' 'a-z')" -F': ' 'tolower($1)==n {sub(/^[^:]*: /,""); print; exit}'
+}
+
+# start_gateway NAME ARGS...: starts grpc-json-gateway on an ephemeral port; sets GW_URL.
+start_gateway() {
+  local name=$1; shift
+  start "$name" "$GATEWAY" --listen 127.0.0.1:0 "$@"
+  GW_URL="http://127.0.0.1:$(listen_port "$name")"
+}
