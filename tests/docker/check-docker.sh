@@ -62,6 +62,8 @@ compose() { "${COMPOSE[@]}" -f "$SRCDIR/compose.yaml" -p "$PROJECT" "$@"; }
 finish() {
   local st=$?
   set +e
+  # Tear down even when stdout is a closed pipe (e.g. `make check-docker | head`).
+  trap '' PIPE
   stage_end
   if [ "$COMPOSE_UP" -eq 1 ]; then
     if [ "$st" -ne 0 ]; then
@@ -90,7 +92,7 @@ finish() {
   exit "$st"
 }
 trap finish EXIT
-trap 'exit 1' INT TERM
+trap 'exit 1' INT TERM HUP PIPE
 
 # ---------------------------------------------------------------- helpers
 
@@ -184,28 +186,20 @@ note "$(docker version --format 'engine {{.Server.Version}}, client {{.Client.Ve
 
 # ---------------------------------------------------------------- 2. base images
 
-stage "base images"
-missing=()
-for tag in $(base_tags); do
-  if [ "${GW_REFRESH_BASE:-0}" != 1 ] && docker image inspect "$tag" >/dev/null 2>&1; then
-    note "$tag: present (GW_REFRESH_BASE=1 makes it again)"
-  else
-    missing+=("$tag")
-  fi
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-  tarball="$STATE/$SUITE-minbase.tar"
-  if [ "${GW_REFRESH_BASE:-0}" = 1 ] || [ ! -s "$tarball" ]; then
-    command -v debootstrap >/dev/null || skip "debootstrap is not installed (scripts/install-deps.sh --docker)"
-    rootfs="$STATE/rootfs.tmp"
-    rm -rf "$rootfs"; mkdir -p "$STATE"
-    note "debootstrap --variant=minbase $SUITE from $MIRROR (log $WORK/debootstrap.log)"
-    debootstrap --variant=minbase "$SUITE" "$rootfs" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 ||
-      { tail -n 15 "$WORK/debootstrap.log" >&2; fail "debootstrap failed"; }
-    # Like Debian's own images: the release, its updates and security suites; no package cache, no
-    # package lists, and no hostname or resolver file (the engine provides both).
-    rm -f "$rootfs/etc/apt/sources.list" "$rootfs/etc/hostname" "$rootfs/etc/resolv.conf"
-    cat >"$rootfs/etc/apt/sources.list.d/debian.sources" <<SOURCES
+# make_base_tarballs: one debootstrap run, cached as two tarballs: $SUITE.tar (minbase) and
+# $SUITE-slim.tar (the same without documentation, manuals and translations, and with dpkg told not to
+# install them later, as Debian's -slim images do).
+make_base_tarballs() {
+  command -v debootstrap >/dev/null || skip "debootstrap is not installed (scripts/install-deps.sh --docker)"
+  local rootfs="$STATE/rootfs.tmp"
+  rm -rf "$rootfs"; mkdir -p "$STATE"
+  note "debootstrap --variant=minbase $SUITE from $MIRROR (log $WORK/debootstrap.log)"
+  debootstrap --variant=minbase "$SUITE" "$rootfs" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 ||
+    { tail -n 15 "$WORK/debootstrap.log" >&2; fail "debootstrap failed"; }
+  # Like Debian's own images: the release, its updates and security suites; no package cache, no
+  # package lists, and no hostname or resolver file (the engine provides both).
+  rm -f "$rootfs/etc/apt/sources.list" "$rootfs/etc/hostname" "$rootfs/etc/resolv.conf"
+  cat >"$rootfs/etc/apt/sources.list.d/debian.sources" <<SOURCES
 Types: deb
 URIs: $MIRROR
 Suites: $SUITE $SUITE-updates
@@ -218,19 +212,47 @@ Suites: $SUITE-security
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SOURCES
-    rm -rf "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
-    tar --numeric-owner -C "$rootfs" -cf "$tarball.tmp" .
-    mv "$tarball.tmp" "$tarball"
-    rm -rf "$rootfs"
-    note "cached $tarball ($(du -h "$tarball" | cut -f1))"
+  rm -rf "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+  tar --numeric-owner -C "$rootfs" -cf "$STATE/$SUITE.tar.tmp" .
+  cat >"$rootfs/etc/dpkg/dpkg.cfg.d/slim-image" <<'DPKG'
+# -slim image: no documentation (except copyright files), manuals or translations.
+path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/man/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/locale/*
+DPKG
+  find "$rootfs/usr/share/doc" -mindepth 1 ! -type d ! -name copyright -delete
+  find "$rootfs/usr/share/doc" -mindepth 1 -type d -empty -delete
+  rm -rf "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* "$rootfs"/usr/share/locale/*
+  tar --numeric-owner -C "$rootfs" -cf "$STATE/$SUITE-slim.tar.tmp" .
+  mv "$STATE/$SUITE.tar.tmp" "$STATE/$SUITE.tar"
+  mv "$STATE/$SUITE-slim.tar.tmp" "$STATE/$SUITE-slim.tar"
+  rm -rf "$rootfs"
+  note "cached $STATE/$SUITE.tar ($(du -h "$STATE/$SUITE.tar" | cut -f1)), $SUITE-slim.tar ($(du -h "$STATE/$SUITE-slim.tar" | cut -f1))"
+}
+
+stage "base images"
+made=0
+for tag in $(base_tags); do
+  if [ "${GW_REFRESH_BASE:-0}" != 1 ] && docker image inspect "$tag" >/dev/null 2>&1; then
+    note "$tag: present (GW_REFRESH_BASE=1 makes it again)"
+    continue
+  fi
+  case $tag in
+    "debian:$SUITE") tarball="$STATE/$SUITE.tar" ;;
+    "debian:$SUITE-slim") tarball="$STATE/$SUITE-slim.tar" ;;
+    *) fail "docker/Dockerfile builds FROM $tag; this check can only make debian:$SUITE and debian:$SUITE-slim" ;;
+  esac
+  if [ ! -s "$tarball" ] || { [ "${GW_REFRESH_BASE:-0}" = 1 ] && [ "$made" -eq 0 ]; }; then
+    make_base_tarballs
+    made=1
   else
     note "using the cached $tarball"
   fi
-  # One minbase tree serves both the full and the -slim tag.
-  docker import --change 'CMD ["bash"]' "$tarball" "${missing[0]}" >/dev/null
-  for tag in "${missing[@]:1}"; do docker tag "${missing[0]}" "$tag"; done
-  note "imported ${missing[*]}"
-fi
+  docker import --change 'CMD ["bash"]' "$tarball" "$tag" >/dev/null
+  note "$tag: imported ($(docker image inspect -f '{{.Size}}' "$tag" | awk '{printf "%d MB", $1 / 1e6}'))"
+done
 
 # ---------------------------------------------------------------- 3. image
 
@@ -241,7 +263,13 @@ if ! compose build gateway >"$WORK/build.log" 2>&1; then
   tail -n 40 "$WORK/build.log" >&2
   fail "the image build failed"
 fi
-note "$(docker image inspect -f '{{.RepoTags}} {{.Size}} bytes' grpc-json-gateway:local)"
+note "$(docker image inspect -f '{{.RepoTags}} {{.Size}}' grpc-json-gateway:local | awk '{printf "%s %d MB", $1, $2 / 1e6}')"
+# The build stage's layers (the -dev packages above all) are the build cache of the next run. A tag
+# keeps them when the stale ones of earlier runs are pruned; that is only done on this check's own engine.
+if [ -n "$DOCKERD_PID" ]; then
+  docker build -q --target build -t grpc-json-gateway:build -f "$SRCDIR/docker/Dockerfile" "$SRCDIR" >/dev/null
+  docker image prune -f >/dev/null
+fi
 
 # ---------------------------------------------------------------- 4. one greeter, one gateway
 
