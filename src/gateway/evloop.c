@@ -202,7 +202,8 @@ void evloop_remove(evloop *l, ev_id id)
 
 void evloop_wake(evloop *l, ev_id id)
 {
-    pthread_mutex_lock(&l->lock);
+    bool on_loop = pthread_equal(pthread_self(), l->thread);
+    if (!on_loop) pthread_mutex_lock(&l->lock);
     ev_slot *e = slot_for(l, id);
     if (e && !e->wake_pending) {
         e->wake_pending = true;
@@ -215,6 +216,7 @@ void evloop_wake(evloop *l, ev_id id)
         }
         l->wakes[l->n_wakes++] = id;
     }
+    if (on_loop) return;      /* run_wakes follows the handlers of this round */
     pthread_mutex_unlock(&l->lock);
     kick(l);
 }

@@ -28,7 +28,8 @@ void evloop_modify(evloop *l, ev_id id, uint32_t events);
 /* Removes a registration. Once it returns, the handler is not running and will not run again for
  * this id. Must not be called from a handler of the same loop except for its own id. */
 void evloop_remove(evloop *l, ev_id id);
-/* Runs fn(cls, 0) on the loop thread soon (to hand work to the loop from another thread). */
+/* Runs fn(cls, 0) on the loop thread soon (to hand work to the loop from another thread, or to a
+ * later point of the current round when called from a handler). Stale ids are ignored. */
 void evloop_wake(evloop *l, ev_id id);
 
 #endif

@@ -35,18 +35,34 @@
 #include <sys/epoll.h>
 
 #include "bind.h"
+#include "grpc_names.h"
 #include "grpc_timeout.h"
 #include "jsonsplit.h"
 #include "metadata.h"
 #include "status_map.h"
 #include "transcode.h"
+#include "websocket.h"
 
 #define STREAM_BLOCK_BYTES 8192       /* largest piece handed to libmicrohttpd per reader call */
 #define JSON_PARSE_FLAGS (JSON_DECODE_ANY | JSON_REJECT_DUPLICATES)
 
 enum x_kind { X_ERROR, X_UNARY, X_SERVER_STREAM, X_CLIENT_STREAM, X_BIDI };
 enum x_phase { PH_RECEIVING, PH_WAITING, PH_READY, PH_STREAMING, PH_ANSWERED };
-enum x_framing { FRAME_NDJSON, FRAME_SSE };
+/* How streamed messages are written: NDJSON lines, Server-Sent Events, or WebSocket text frames
+ * (kept in `out` as records of a 4-byte length and the frame's text until the event loop sends them). */
+enum x_framing { FRAME_NDJSON, FRAME_SSE, FRAME_WS };
+
+typedef struct framing_spec {
+    const char *message_open, *message_close, *error_open, *error_close;
+} framing_spec;
+
+static const framing_spec FRAMINGS[] = {
+    [FRAME_NDJSON] = {"{\"result\":", "}\n", "{\"error\":", "}\n"},
+    [FRAME_SSE] = {"data: ", "\n\n", "event: error\ndata: ", "\n\n"},
+    [FRAME_WS] = {"", "", "{\"error\":", "}"},
+};
+
+#define WS_RECORD_HEADER 4
 
 typedef struct x_tag {
     upstream_tag base;
@@ -113,6 +129,16 @@ struct exchange {
     unsigned http_status;             /* (L) */
     buf out;                          /* (L) rendered, not yet handed to libmicrohttpd */
     struct MHD_Response *stream_response;
+
+    /* WebSocket transport (FRAME_WS). The ws_* callbacks run on the event-loop thread and take `lock`;
+     * this is the only place the event-loop thread locks an exchange, and a WebSocket exchange never
+     * takes the event loop's lock while holding its own (wake-ups go out after unlocking). */
+    ws_conn *ws;                      /* (L) NULL before the upgrade and once the connection ended */
+    ev_id ws_id;                      /* (L) names the connection for wake-ups from other threads */
+    size_t ws_queued;                 /* (L) bytes handed to the WebSocket and not yet written */
+    bool ws_peer_closed;              /* (L) the client sent its close frame */
+    bool ws_request_seen;             /* (L) unary and server streams: the request has arrived */
+    bool ws_close_queued;             /* (L) */
 };
 
 /* ------------------------------------------------------------------ registry of live exchanges */
@@ -200,6 +226,7 @@ static void tag_init(exchange *x, x_tag *t, void (*done)(upstream_tag *, bool))
 
 static bool create_call(exchange *x);
 static void start_streaming_call(exchange *x);
+static enum MHD_Result answer_request_error(exchange *x);
 static void on_unary_done(upstream_tag *t, bool ok);
 static void on_send_done(upstream_tag *t, bool ok);
 static void on_recv_done(upstream_tag *t, bool ok);
@@ -317,9 +344,10 @@ static void peer_address(struct MHD_Connection *conn, char *out, size_t n)
     }
 }
 
-exchange *exchange_new(const gateway *gw, struct MHD_Connection *conn, route_match *m)
+static exchange *exchange_setup(const gateway *gw, struct MHD_Connection *conn, route_match *m, bool websocket)
 {
     exchange *x = exchange_alloc(gw, conn);
+    if (websocket) x->framing = FRAME_WS;
     x->match = *m;
     memset(m, 0, sizeof *m);
     x->method = x->match.route->method;
@@ -331,6 +359,7 @@ exchange *exchange_new(const gateway *gw, struct MHD_Connection *conn, route_mat
 
     header_scan h = {.x = x, .cfg = cfg};
     MHD_get_connection_values(conn, MHD_HEADER_KIND, scan_header, &h);
+    if (websocket) x->framing = FRAME_WS;    /* whatever Accept said */
     if (h.err) {
         x->kind = X_ERROR;
         x->request_err = h.err;
@@ -343,6 +372,7 @@ exchange *exchange_new(const gateway *gw, struct MHD_Connection *conn, route_mat
 
     query_scan q = {.x = x};
     MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, scan_query, &q);
+    if (websocket) return x;     /* the call starts once the connection is upgraded */
 
     if (!streaming || x->kind == X_SERVER_STREAM) {
         /* A body declared larger than the limit is refused before it is read. */
@@ -370,6 +400,16 @@ exchange *exchange_new(const gateway *gw, struct MHD_Connection *conn, route_mat
         pthread_mutex_unlock(&x->lock);
     }
     return x;
+}
+
+exchange *exchange_new(const gateway *gw, struct MHD_Connection *conn, route_match *m)
+{
+    return exchange_setup(gw, conn, m, false);
+}
+
+exchange *exchange_new_websocket(const gateway *gw, struct MHD_Connection *conn, route_match *m)
+{
+    return exchange_setup(gw, conn, m, true);
 }
 
 /* ------------------------------------------------------------------ rendering */
@@ -417,11 +457,29 @@ static void render_status(exchange *x, const gw_err *e, buf *out)
                       (const uint8_t *)details, dlen);
 }
 
+/* Starts a record in `out` for one streamed item; returns its start for finish_record. (L) */
+static size_t begin_record(exchange *x, const char *open)
+{
+    size_t mark = x->out.len;
+    if (x->framing == FRAME_WS) buf_append(&x->out, "\0\0\0\0", WS_RECORD_HEADER);
+    buf_append_str(&x->out, open);
+    return mark;
+}
+
+static void finish_record(exchange *x, size_t mark, const char *close)
+{
+    buf_append_str(&x->out, close);
+    if (x->framing == FRAME_WS) {
+        uint32_t n = (uint32_t)(x->out.len - mark - WS_RECORD_HEADER);
+        memcpy(x->out.data + mark, &n, WS_RECORD_HEADER);
+    }
+}
+
 /* One streamed message in the stream's framing. (L) */
 static void render_stream_message(exchange *x, grpc_byte_buffer *bb)
 {
-    size_t mark = x->out.len;
-    buf_append_str(&x->out, x->framing == FRAME_SSE ? "data: " : "{\"result\":");
+    const framing_spec *f = &FRAMINGS[x->framing];
+    size_t mark = begin_record(x, f->message_open);
     gw_err *e = render_message(x, bb, &x->out);
     if (e) {
         /* The backend sent bytes its own descriptor does not allow: end the stream with the error. */
@@ -431,15 +489,16 @@ static void render_stream_message(exchange *x, grpc_byte_buffer *bb)
         gw_err_free(e);
         return;
     }
-    buf_append_str(&x->out, x->framing == FRAME_SSE ? "\n\n" : "}\n");
+    finish_record(x, mark, f->message_close);
 }
 
 /* The error that ends a stream after its first message. (L) */
 static void render_stream_error(exchange *x)
 {
-    buf_append_str(&x->out, x->framing == FRAME_SSE ? "event: error\ndata: " : "{\"error\":");
+    const framing_spec *f = &FRAMINGS[x->framing];
+    size_t mark = begin_record(x, f->error_open);
     render_status(x, NULL, &x->out);
-    buf_append_str(&x->out, x->framing == FRAME_SSE ? "\n\n" : "}\n");
+    finish_record(x, mark, f->error_close);
 }
 
 /* A complete (non-streaming) answer: status code and JSON body. (L) */
@@ -480,12 +539,14 @@ static void suspend_locked(exchange *x)
 typedef struct wakeup {
     bool resume;
     ev_id watch;
+    ev_id ws;
 } wakeup;
 
-/* Called with `lock` held: claims the wake-up of a suspended connection (at most one thread does). */
+/* Called with `lock` held: claims the wake-up of a suspended connection (at most one thread does),
+ * or names the WebSocket connection to poke. */
 static wakeup take_wakeup_locked(exchange *x)
 {
-    wakeup w = {x->suspended, x->watch};
+    wakeup w = {x->suspended, x->watch, x->ws_id};
     x->suspended = false;
     x->watch = 0;
     return w;
@@ -494,6 +555,7 @@ static wakeup take_wakeup_locked(exchange *x)
 static void unlock_and_wake(exchange *x, wakeup w)
 {
     pthread_mutex_unlock(&x->lock);
+    if (w.ws) evloop_wake(x->gw->evloop, w.ws);
     if (w.watch) evloop_remove(x->gw->evloop, w.watch);
     if (w.resume) {
         MHD_resume_connection(x->conn);
@@ -535,7 +597,7 @@ static grpc_byte_buffer *byte_buffer_from(buf *msg)
  * output is below the stream buffer limit (a slow reader thereby pauses the backend). (L) */
 static void maybe_start_recv(exchange *x)
 {
-    if (x->recv_pending || x->recv_done || x->out.len >= x->gw->config->stream_buffer_bytes) return;
+    if (x->recv_pending || x->recv_done || x->out.len + x->ws_queued >= x->gw->config->stream_buffer_bytes) return;
     grpc_op ops[2];
     memset(ops, 0, sizeof ops);
     size_t n = 0;
@@ -658,6 +720,14 @@ static void advance_response(exchange *x)
 {
     if (x->phase == PH_RECEIVING || x->finalized) return;
     bool ended = x->status_done && x->recv_done;
+    if (x->framing == FRAME_WS) {
+        /* Every kind streams over a WebSocket: replies as they come, then the status. */
+        if (ended) {
+            x->finalized = true;
+            if (x->status != GRPC_STATUS_OK) render_stream_error(x);
+        }
+        return;
+    }
     if (x->kind == X_UNARY || x->kind == X_CLIENT_STREAM) {
         /* One reply: answer once both the reply and the status are in. */
         if (!ended) return;
@@ -728,7 +798,7 @@ static void on_recv_done(upstream_tag *t, bool ok)
     x->recv_bb = NULL;
     if (!ok || !bb) {
         x->recv_done = true;
-    } else if (x->kind == X_CLIENT_STREAM) {
+    } else if (x->kind == X_CLIENT_STREAM && x->framing != FRAME_WS) {
         if (x->reply_bb) grpc_byte_buffer_destroy(x->reply_bb);
         x->reply_bb = bb;
         bb = NULL;
@@ -892,6 +962,203 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *dst, size_t max)
     return 0;
 }
 
+/* ------------------------------------------------------------------ WebSocket transport */
+
+/* Moves rendered records into the WebSocket's queue and closes it once the status is out.
+ * Event-loop thread, `lock` held. */
+static void ws_flush_locked(exchange *x, ws_conn *c)
+{
+    size_t pos = 0;
+    while (x->out.len - pos >= WS_RECORD_HEADER) {
+        uint32_t n;
+        memcpy(&n, x->out.data + pos, WS_RECORD_HEADER);
+        ws_queue_text(c, (const char *)x->out.data + pos + WS_RECORD_HEADER, n);
+        pos += WS_RECORD_HEADER + n;
+    }
+    buf_consume(&x->out, pos);
+    x->ws_queued = ws_queued_bytes(c);
+    if (x->finalized && x->out.len == 0 && !x->ws_close_queued) {
+        /* The close code matches the status: 1000 for OK, 4000 + the gRPC code otherwise. */
+        x->ws_close_queued = true;
+        uint16_t code = x->status == GRPC_STATUS_OK ? 1000 : (uint16_t)(4000 + (int)x->status);
+        ws_queue_close(c, code, grpc_status_name(x->status));
+    }
+    maybe_start_recv(x);
+}
+
+/* Client and bidi streams: the client's close half-closes the call once no send is in flight. (L) */
+static void ws_maybe_half_close(exchange *x)
+{
+    if (x->ws_peer_closed && !x->send_pending && !x->close_sent && (x->kind == X_CLIENT_STREAM || x->kind == X_BIDI))
+        send_half_close(x);
+}
+
+static void ws_on_message(void *cls, ws_conn *c, const uint8_t *data, size_t len)
+{
+    exchange *x = cls;
+    pthread_mutex_lock(&x->lock);
+    grpc_call *call = atomic_load(&x->call);
+    if (x->close_sent || x->finalized) {
+        /* The call is over (or its request side is): the message has nowhere to go. */
+        pthread_mutex_unlock(&x->lock);
+        return;
+    }
+    bool one_request = x->kind == X_UNARY || x->kind == X_SERVER_STREAM;
+    if (one_request && x->ws_request_seen) {
+        grpc_call_cancel_with_status(call, GRPC_STATUS_INVALID_ARGUMENT,
+                                     "this method takes a single request message", NULL);
+        x->close_sent = true;
+        pthread_mutex_unlock(&x->lock);
+        return;
+    }
+    size_t index = x->messages_sent;
+    pthread_mutex_unlock(&x->lock);
+    buf msg = BUF_INIT;
+    gw_err *e = build_request_message(x, (const char *)data, len, false, &msg);
+    pthread_mutex_lock(&x->lock);
+    if (x->close_sent || x->finalized) {
+        gw_err_free(e);     /* the call ended meanwhile */
+    } else if (e) {
+        e = gw_err_prefix(e, "message %zu", index);
+        grpc_call_cancel_with_status(call, e->code, e->message, NULL);
+        x->close_sent = true;
+        gw_err_free(e);
+    } else if (one_request) {
+        x->ws_request_seen = true;
+        x->messages_sent++;
+        start_server_stream_call(x, &msg);
+    } else {
+        send_stream_message(x, &msg);
+        ws_pause_read(c);     /* until the send completes: back-pressure on the client */
+    }
+    buf_free(&msg);
+    pthread_mutex_unlock(&x->lock);
+}
+
+static void ws_on_peer_closed(void *cls, ws_conn *c, uint16_t code, bool error)
+{
+    exchange *x = cls;
+    pthread_mutex_lock(&x->lock);
+    x->ws_peer_closed = true;
+    grpc_call *call = atomic_load(&x->call);
+    if (error) {
+        if (!x->status_done) grpc_call_cancel(call, NULL);
+    } else if ((x->kind == X_UNARY || x->kind == X_SERVER_STREAM) && !x->ws_request_seen) {
+        grpc_call_cancel_with_status(call, GRPC_STATUS_INVALID_ARGUMENT,
+                                     "the WebSocket was closed before a request message", NULL);
+    } else {
+        ws_maybe_half_close(x);
+    }
+    pthread_mutex_unlock(&x->lock);
+}
+
+static void ws_on_wake(void *cls, ws_conn *c)
+{
+    exchange *x = cls;
+    pthread_mutex_lock(&x->lock);
+    if (!x->send_pending) {
+        ws_maybe_half_close(x);
+        ws_resume_read(c);
+    }
+    ws_flush_locked(x, c);
+    pthread_mutex_unlock(&x->lock);
+}
+
+static void ws_on_drained(void *cls, ws_conn *c)
+{
+    exchange *x = cls;
+    pthread_mutex_lock(&x->lock);
+    ws_flush_locked(x, c);
+    pthread_mutex_unlock(&x->lock);
+}
+
+static void ws_on_finished(void *cls)
+{
+    exchange *x = cls;
+    pthread_mutex_lock(&x->lock);
+    x->ws = NULL;
+    x->ws_id = 0;
+    bool running = !x->status_done;
+    pthread_mutex_unlock(&x->lock);
+    grpc_call *call = atomic_load(&x->call);
+    if (running && call) grpc_call_cancel(call, NULL);
+    exchange_unref(x);
+}
+
+static const ws_handler WS_HANDLER = {
+    .on_message = ws_on_message,
+    .on_peer_closed = ws_on_peer_closed,
+    .on_wake = ws_on_wake,
+    .on_drained = ws_on_drained,
+    .on_finished = ws_on_finished,
+};
+
+/* libmicrohttpd sent the 101 answer and hands over the socket (its thread). */
+static void on_upgraded(void *cls, struct MHD_Connection *conn, void *req_cls, const char *extra_in,
+                        size_t extra_in_size, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+{
+    exchange *x = cls;
+    /* The call starts before the socket is watched, so that the first message finds it. */
+    bool ok = create_call(x);
+    pthread_mutex_lock(&x->lock);
+    x->phase = PH_STREAMING;
+    if (ok) {
+        if (x->kind == X_CLIENT_STREAM || x->kind == X_BIDI) {
+            start_streaming_call(x);
+        } else {
+            start_status(x);
+            maybe_start_recv(x);
+        }
+    }
+    pthread_mutex_unlock(&x->lock);
+    exchange_ref(x);   /* the WebSocket's reference, dropped in ws_on_finished */
+    ws_conn *c = ws_conn_start(x->gw->evloop, sock, extra_in, extra_in_size, urh, x->gw->config->max_message_bytes,
+                               &WS_HANDLER, x);
+    if (!c) {
+        grpc_call *call = atomic_load(&x->call);
+        if (call) grpc_call_cancel(call, NULL);
+        exchange_unref(x);
+        return;
+    }
+    if (!ok) {
+        /* No call: say so and close. */
+        pthread_mutex_lock(&x->lock);
+        x->status = GRPC_STATUS_INTERNAL;
+        x->finalized = true;
+        pthread_mutex_unlock(&x->lock);
+    }
+    pthread_mutex_lock(&x->lock);
+    x->ws = c;
+    x->ws_id = ws_conn_id(c);
+    ev_id id = x->ws_id;
+    pthread_mutex_unlock(&x->lock);
+    evloop_wake(x->gw->evloop, id);   /* completions that came before the id was known */
+}
+
+/* The handshake: 101 with Sec-WebSocket-Accept, or a plain error. */
+static enum MHD_Result websocket_handshake(exchange *x)
+{
+    const char *version = MHD_lookup_connection_value(x->conn, MHD_HEADER_KIND, "Sec-WebSocket-Version");
+    const char *key = MHD_lookup_connection_value(x->conn, MHD_HEADER_KIND, "Sec-WebSocket-Key");
+    char accept[29];
+    if (!version || strcmp(version, "13") != 0) {
+        x->request_err = gw_err_new(GRPC_STATUS_INVALID_ARGUMENT, "unsupported WebSocket version (13 is supported)");
+        x->request_err_http = MHD_HTTP_UPGRADE_REQUIRED;
+        return answer_request_error(x);
+    }
+    if (!ws_accept_key(key, accept)) {
+        x->request_err = gw_err_new(GRPC_STATUS_INVALID_ARGUMENT, "missing or malformed Sec-WebSocket-Key");
+        return answer_request_error(x);
+    }
+    struct MHD_Response *r = MHD_create_response_for_upgrade(on_upgraded, x);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_UPGRADE, "websocket");
+    MHD_add_response_header(r, "Sec-WebSocket-Accept", accept);
+    x->phase = PH_ANSWERED;
+    enum MHD_Result rc = MHD_queue_response(x->conn, MHD_HTTP_SWITCHING_PROTOCOLS, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
 /* ------------------------------------------------------------------ the access handler */
 
 /* Answers the recorded request error (the handler's thread, `lock` not held). */
@@ -999,6 +1266,8 @@ enum MHD_Result exchange_handle_request(exchange *x, const char *upload_data, si
     const gw_config *cfg = x->gw->config;
     size_t size = *upload_data_size;
 
+    if (x->framing == FRAME_WS && x->kind != X_ERROR && x->phase == PH_RECEIVING) return websocket_handshake(x);
+
     pthread_mutex_lock(&x->lock);
     switch (x->phase) {
     case PH_READY:
@@ -1096,6 +1365,11 @@ enum MHD_Result exchange_handle_request(exchange *x, const char *upload_data, si
 
 void exchange_completed(exchange *x, enum MHD_RequestTerminationCode toe)
 {
+    if (x->framing == FRAME_WS && x->kind != X_ERROR) {
+        /* After an upgrade the WebSocket owns the call (and its own reference). */
+        exchange_unref(x);
+        return;
+    }
     if (x->kind != X_UNARY && x->kind != X_ERROR) {
         int64_t idle_s = x->gw->config->idle_timeout_us == DURATION_NONE ? 0 : x->gw->config->idle_timeout_us / 1000000;
         MHD_set_connection_option(x->conn, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned int)idle_s);

@@ -23,6 +23,9 @@ typedef struct exchange exchange;
 
 /* A request that matched route m->route (the match is moved into the exchange). */
 exchange *exchange_new(const gateway *gw, struct MHD_Connection *conn, route_match *m);
+/* A WebSocket handshake (GET with Upgrade: websocket) on route m->route: answered with 101, then
+ * the call runs over the upgraded connection (every kind of method; see exchange.c). */
+exchange *exchange_new_websocket(const gateway *gw, struct MHD_Connection *conn, route_match *m);
 /* A request that will be answered with `err` once its body has been read (and discarded): routing
  * failures and the like. `allow` (may be NULL) becomes the Allow header of a 405. Takes `err`. */
 exchange *exchange_new_error(const gateway *gw, struct MHD_Connection *conn, gw_err *err, const char *allow);

@@ -109,6 +109,14 @@ static char ADMIN_REQUEST;
 
 /* ------------------------------------------------------------------ dispatch */
 
+/* A GET carrying Upgrade: websocket (the token may sit in a list). */
+static bool is_websocket_handshake(struct MHD_Connection *conn, const char *method)
+{
+    if (strcmp(method, "GET") != 0) return false;
+    const char *up = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_UPGRADE);
+    return up && strcasestr(up, "websocket") != NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_data_size,
                                   void **req_cls)
@@ -133,9 +141,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         route_match m;
         memset(&m, 0, sizeof m);
         buf allow = BUF_INIT;
-        switch (router_match(gw->router, method, url, strlen(url), &m, &allow)) {
+        bool websocket = is_websocket_handshake(conn, method);
+        enum route_result rr = router_match(gw->router, method, url, strlen(url), &m, &allow);
+        if (websocket && rr == ROUTE_METHOD_NOT_ALLOWED) {
+            /* A WebSocket opens with GET on the method's route, whatever verb the route has. */
+            char first[32];
+            size_t n = strcspn((const char *)allow.data, ", ");
+            if (n < sizeof first) {
+                memcpy(first, allow.data, n);
+                first[n] = 0;
+                buf_reset(&allow);
+                rr = router_match(gw->router, first, url, strlen(url), &m, &allow);
+            }
+        }
+        switch (rr) {
         case ROUTE_FOUND:
-            x = exchange_new(gw, conn, &m);
+            x = websocket ? exchange_new_websocket(gw, conn, &m) : exchange_new(gw, conn, &m);
             break;
         case ROUTE_METHOD_NOT_ALLOWED:
             x = exchange_new_error(gw, conn,
@@ -196,7 +217,8 @@ gw_err *http_front_start(http_front **out, gateway *gw)
     }
     unsigned idle_s = c->idle_timeout_us == DURATION_NONE ? 0 : (unsigned)(c->idle_timeout_us / 1000000);
     if (c->idle_timeout_us != DURATION_NONE && idle_s == 0) idle_s = 1;
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG;
     f->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, f,
         MHD_OPTION_LISTEN_SOCKET, (MHD_socket)f->listen_fd,
