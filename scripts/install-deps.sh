@@ -12,7 +12,7 @@ BUILD_PKGS="build-essential autoconf automake libtool pkg-config
   libgrpc-dev protobuf-compiler libprotobuf-dev libprotobuf-c-dev protobuf-c-compiler
   libmicrohttpd-dev libjansson-dev libwslay-dev libgnutls28-dev check"
 TEST_PKGS="curl python3 python3-grpcio python3-protobuf python3-grpc-tools valgrind clang openssl"
-RUNTIME_PKGS="libgrpc29 libprotobuf-c1 libmicrohttpd12 libjansson4 libwslay1 ca-certificates curl"
+RUNTIME_PKGS="libgrpc29 libprotobuf-c1 libmicrohttpd12 libjansson4 libwslay1 libgnutls30 ca-certificates curl"
 DOCKER_PKGS="docker.io docker-compose debootstrap"
 
 case "${1:-}" in

@@ -26,7 +26,7 @@ CALLS=30                     # calls sent through the gateway in the scale-out c
 ENGINE_WAIT_S=60             # how long dockerd may take to answer `docker info`
 HEALTH_WAIT_S=120            # how long containers may take to become healthy
 CALL_TIMEOUT_S=10            # curl's limit for one call
-GREETER_CALL_LOG='call /helloworld.Greeter/SayHello'   # the line greeter-server logs per call
+GREETER_CALL_LOG='call /helloworld.Greeter/SayHello '  # greeter-server's line per finished SayHello
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/gw-check-docker.XXXXXX")
 DOCKERD_PID=""               # set when this script started the engine
@@ -67,8 +67,8 @@ finish() {
   stage_end
   if [ "$COMPOSE_UP" -eq 1 ]; then
     if [ "$st" -ne 0 ]; then
-      echo "---- compose logs (last 30 lines per service)"
-      compose logs --no-color --tail 30 2>&1
+      echo "---- compose logs (last 40 lines, health checks left out)"
+      compose logs --no-color 2>&1 | grep -v -F 'Health/Check' | tail -n 40
     fi
     echo "=== tear down"
     compose down --remove-orphans --timeout 5 >"$WORK/down.log" 2>&1 || cat "$WORK/down.log"
@@ -145,6 +145,24 @@ call() {
     fail "curl -d '{\"name\":\"$1\"}' localhost:$HTTP_PORT/v1/hello: $out"
   [[ "$out" =~ ^\{[[:space:]]*\"message\"[[:space:]]*:[[:space:]]*\"Hello\ $1\"[[:space:]]*\}[[:space:]]*$ ]] ||
     fail "/v1/hello answered [$out], expected {\"message\":\"Hello $1\"}"
+}
+
+# gateway_ready: finds the gateway's published port (HTTP_PORT) and waits until /readyz answers 200,
+# i.e. the gateway reaches a SERVING greeter.
+gateway_ready() {
+  HTTP_PORT=$(compose port gateway 8080 | head -n 1 | sed 's/.*://')
+  [ -n "$HTTP_PORT" ] || fail "compose port gateway 8080 printed nothing"
+  local code=none
+  readyz() {
+    code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$HTTP_PORT/readyz" 2>/dev/null) || true
+    case $code in
+      200) return 0 ;;
+      404) return 2 ;;   # no such endpoint: waiting will not help
+      *) return 1 ;;
+    esac
+  }
+  poll "$HEALTH_WAIT_S" readyz || fail "localhost:$HTTP_PORT/readyz answered $code, not 200 (waited up to ${HEALTH_WAIT_S}s)"
+  note "gateway on localhost:$HTTP_PORT is ready"
 }
 
 # greeter_calls ID: how many SayHello calls greeter container ID has logged.
@@ -267,7 +285,8 @@ note "$(docker image inspect -f '{{.RepoTags}} {{.Size}}' grpc-json-gateway:loca
 # The build stage's layers (the -dev packages above all) are the build cache of the next run. A tag
 # keeps them when the stale ones of earlier runs are pruned; that is only done on this check's own engine.
 if [ -n "$DOCKERD_PID" ]; then
-  docker build -q --target build -t grpc-json-gateway:build -f "$SRCDIR/docker/Dockerfile" "$SRCDIR" >/dev/null
+  docker build -q --target build -t grpc-json-gateway:build -f "$SRCDIR/docker/Dockerfile" "$SRCDIR" \
+    >"$WORK/build-stage.log" 2>&1 || { cat "$WORK/build-stage.log" >&2; fail "tagging the build stage failed"; }
   docker image prune -f >/dev/null
 fi
 
@@ -279,9 +298,7 @@ COMPOSE_UP=1
 GW_HTTP_PORT=0 compose up -d >"$WORK/up.log" 2>&1 || { cat "$WORK/up.log" >&2; fail "compose up failed"; }
 wait_healthy greeter 1
 wait_healthy gateway 1
-HTTP_PORT=$(compose port gateway 8080 | head -n 1 | sed 's/.*://')
-[ -n "$HTTP_PORT" ] || fail "compose port gateway 8080 printed nothing"
-note "gateway published on localhost:$HTTP_PORT"
+gateway_ready
 
 stage "call"
 call you
@@ -294,13 +311,23 @@ note "greeter scaled to $REPLICAS, then $CALLS calls through the gateway"
 GW_HTTP_PORT=0 compose up -d --scale "greeter=$REPLICAS" >"$WORK/scale.log" 2>&1 ||
   { cat "$WORK/scale.log" >&2; fail "compose up --scale greeter=$REPLICAS failed"; }
 wait_healthy greeter "$REPLICAS"
+# gRPC asks DNS again only when a connection to the backend changes state, so a running gateway does
+# not see new replicas by itself; a restart resolves dns:///greeter:50051 to all of them.
+compose restart gateway >"$WORK/restart.log" 2>&1 || { cat "$WORK/restart.log" >&2; fail "compose restart gateway failed"; }
 wait_healthy gateway 1
-HTTP_PORT=$(compose port gateway 8080 | head -n 1 | sed 's/.*://')
-declare -A before=()
+gateway_ready
 ids=$(compose ps -q greeter)
+declare -A before=()
 for id in $ids; do before[$id]=$(greeter_calls "$id"); done
 for ((i = 1; i <= CALLS; i++)); do call "you$i"; done
 note "$CALLS calls answered"
+# A greeter logs a call once it has finished on its side, which can be just after the gateway answered.
+all_logged() {
+  local id total=0
+  for id in $ids; do total=$(( total + $(greeter_calls "$id") - ${before[$id]} )); done
+  [ "$total" -ge "$CALLS" ]
+}
+poll 10 all_logged || true
 total=0 idle=0
 for id in $ids; do
   n=$(( $(greeter_calls "$id") - ${before[$id]} ))
