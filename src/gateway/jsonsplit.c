@@ -90,10 +90,11 @@ enum jsonsplit_result jsonsplit_next(jsonsplit *s, const char *data, size_t len,
         } else if (c == '"') {
             s->in_string = true;
         } else if (c == '{' || c == '[') {
-            if (s->depth >= s->max_depth) {
+            int limit = s->max_depth > 0 ? s->max_depth : JSONSPLIT_DEFAULT_MAX_DEPTH;
+            if (s->depth >= limit) {
                 *consumed = i;
                 return fail(s, err, gw_err_new(GRPC_STATUS_INVALID_ARGUMENT, "value %zu nests deeper than %d levels",
-                                               s->index, s->max_depth));
+                                               s->index, limit));
             }
             s->depth++;
         } else if (c == '}' || c == ']') {

@@ -25,7 +25,8 @@ typedef struct jsonsplit {
     buf value;                 /* the bytes of the value being collected */
     size_t max_value_bytes;    /* a longer value is an error (RESOURCE_EXHAUSTED) */
     size_t index;              /* number of values completed so far */
-    int max_depth;             /* deeper bracket nesting is an error (INVALID_ARGUMENT); settable after init */
+    int max_depth;             /* deeper bracket nesting is an error (INVALID_ARGUMENT); settable after
+                                * init; 0 or less means JSONSPLIT_DEFAULT_MAX_DEPTH */
     /* scanner state (private) */
     int state;
     int depth;

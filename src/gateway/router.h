@@ -58,13 +58,21 @@ void router_free(router *r);
  * a variable naming no field, two routes that collide ("... collides with ..." naming both). */
 gw_err *router_add_pool(router *r, const descpool *pool);
 
-/* Adds one route (also used by tests). Strings are copied. */
+/* Adds one route (also used by tests). Strings are copied. `m` may be NULL (template-only tests):
+ * then no field is checked. GET and DELETE may have a body binding (allowed, unlike grpc-gateway). */
 gw_err *router_add(router *r, const pb_method *m, const char *http_method, const char *pattern,
                    const char *body, const char *response_body);
 
 /* Matches a request. `path` is the raw (still percent-encoded) URL path without the query string.
  * HEAD matches GET routes. On ROUTE_FOUND fills `m` (free it with route_match_free); on
- * ROUTE_METHOD_NOT_ALLOWED appends the allowed methods to `allow` as "GET, POST". */
+ * ROUTE_METHOD_NOT_ALLOWED appends the allowed methods to `allow` as "GET, POST".
+ * `m` need not be initialised: it is overwritten whatever the result (free a previous match first),
+ * and route_match_free(m) is safe after any result. `allow` may be NULL.
+ * Precedence (router.c has the details): the most specific template wins: at the first segment where
+ * two templates differ a literal beats `*`, and `*` beats `**`; a path ending in ":verb" goes to the
+ * templates with that verb when any of them matches it; the first matching template with a route for
+ * the method is taken. A malformed %-escape anywhere in the path is ROUTE_BAD_PATH.
+ * Allocates only m->storage (once, when the route has variables). */
 enum route_result router_match(const router *r, const char *http_method, const char *path, size_t path_len,
                                route_match *m, buf *allow);
 void route_match_free(route_match *m);

@@ -215,6 +215,10 @@ START_TEST(value_size_is_limited)
     got = split_everywhere("\"123456\"   \"1234567\"", 20, 8, 0);
     ck_assert_str_eq(got, "\"123456\"!8:value 1 is larger than 8 bytes");
     free(got);
+    /* max_depth 0 or less means the default. */
+    got = run_cuts("[[1]]", 5, NULL, 0, 0, -1);
+    ck_assert_str_eq(got, "[[1]].");
+    free(got);
     jsonsplit s;
     jsonsplit_init(&s, 0);
     ck_assert_uint_eq(s.max_value_bytes, JSONSPLIT_DEFAULT_MAX_VALUE_BYTES);
