@@ -414,8 +414,9 @@ void scall_finish(scall *c, grpc_status_code code, const char *message)
 
 void scall_fail_now(scall *c, grpc_status_code code, const char *message)
 {
-    if (c->finishing || c->cancelled) return;
+    if (c->status_started || c->cancelled) return;
     drop_queue(c);
     disarm_timer(c);
+    c->finishing = false;     /* overrides a status decided earlier but not yet sent */
     scall_finish(c, code, message);
 }

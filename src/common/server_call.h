@@ -57,7 +57,8 @@ void scall_add_trailing_md(scall *c, const char *key, const uint8_t *value, size
 void scall_send(scall *c, const uint8_t *data, size_t len, int64_t not_before_ms);
 /* Decides the final status; it is sent after the queued replies. Later calls are ignored. */
 void scall_finish(scall *c, grpc_status_code code, const char *message);
-/* Drops the replies not yet sent, then finishes with this status. */
+/* Drops the replies not yet sent, then finishes with this status (replacing one decided by
+ * scall_finish() that has not gone out yet). */
 void scall_fail_now(scall *c, grpc_status_code code, const char *message);
 
 /* Reading pauses while this many replies wait to be sent (the client is faster than the replies). */
