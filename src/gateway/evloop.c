@@ -107,6 +107,14 @@ gw_err *evloop_start(evloop **out)
     return NULL;
 }
 
+/* Handlers run on the loop thread with the lock held: calls they make must not take it again. */
+static bool lock_unless_loop_thread(evloop *l)
+{
+    if (pthread_equal(pthread_self(), l->thread)) return false;
+    pthread_mutex_lock(&l->lock);
+    return true;
+}
+
 static void kick(evloop *l)
 {
     uint64_t one = 1;
@@ -131,7 +139,7 @@ void evloop_stop(evloop *l)
 
 ev_id evloop_add(evloop *l, int fd, uint32_t events, ev_handler fn, void *cls)
 {
-    pthread_mutex_lock(&l->lock);
+    bool locked = lock_unless_loop_thread(l);
     uint32_t s;
     if (l->free_head != UINT32_MAX) {
         s = l->free_head;
@@ -160,19 +168,19 @@ ev_id evloop_add(evloop *l, int fd, uint32_t events, ev_handler fn, void *cls)
         l->free_head = s;
         id = 0;
     }
-    pthread_mutex_unlock(&l->lock);
+    if (locked) pthread_mutex_unlock(&l->lock);
     return id;
 }
 
 void evloop_modify(evloop *l, ev_id id, uint32_t events)
 {
-    pthread_mutex_lock(&l->lock);
+    bool locked = lock_unless_loop_thread(l);
     ev_slot *e = slot_for(l, id);
     if (e && e->fd >= 0) {
         struct epoll_event ev = {.events = events, .data.u64 = id};
         epoll_ctl(l->epfd, EPOLL_CTL_MOD, e->fd, &ev);
     }
-    pthread_mutex_unlock(&l->lock);
+    if (locked) pthread_mutex_unlock(&l->lock);
 }
 
 static void remove_locked(evloop *l, ev_id id)
@@ -190,20 +198,14 @@ static void remove_locked(evloop *l, ev_id id)
 void evloop_remove(evloop *l, ev_id id)
 {
     if (!id) return;
-    /* A handler removing its own registration already holds the lock (it runs under it). */
-    if (pthread_equal(pthread_self(), l->thread)) {
-        remove_locked(l, id);
-        return;
-    }
-    pthread_mutex_lock(&l->lock);
+    bool locked = lock_unless_loop_thread(l);
     remove_locked(l, id);
-    pthread_mutex_unlock(&l->lock);
+    if (locked) pthread_mutex_unlock(&l->lock);
 }
 
 void evloop_wake(evloop *l, ev_id id)
 {
-    bool on_loop = pthread_equal(pthread_self(), l->thread);
-    if (!on_loop) pthread_mutex_lock(&l->lock);
+    bool locked = lock_unless_loop_thread(l);
     ev_slot *e = slot_for(l, id);
     if (e && !e->wake_pending) {
         e->wake_pending = true;
@@ -216,7 +218,7 @@ void evloop_wake(evloop *l, ev_id id)
         }
         l->wakes[l->n_wakes++] = id;
     }
-    if (on_loop) return;      /* run_wakes follows the handlers of this round */
+    if (!locked) return;      /* on the loop thread: run_wakes follows the handlers of this round */
     pthread_mutex_unlock(&l->lock);
     kick(l);
 }

@@ -99,6 +99,7 @@ struct exchange {
     gw_err *request_err;              /* answer with this once the body is read */
     unsigned request_err_http;        /* its HTTP status when not the mapped one (413) */
     bool answer_before_body;          /* refuse without reading the body (declared too large) */
+    bool headers_seen;                /* the handler's first invocation (headers only) is past */
     bool body_done;
     bool close_sent;
 
@@ -263,7 +264,10 @@ exchange *exchange_new_error(const gateway *gw, struct MHD_Connection *conn, gw_
     exchange *x = exchange_alloc(gw, conn);
     x->kind = X_ERROR;
     x->request_err = err;
-    if (allow) x->allow = strdup(allow);
+    if (allow) {
+        x->allow = strdup(allow);
+        x->request_err_http = MHD_HTTP_METHOD_NOT_ALLOWED;
+    }
     return x;
 }
 
@@ -1296,6 +1300,12 @@ enum MHD_Result exchange_handle_request(exchange *x, const char *upload_data, si
     if (x->answer_before_body) {
         pthread_mutex_unlock(&x->lock);
         return answer_request_error(x);
+    }
+    if (!x->headers_seen) {
+        /* The first invocation carries the headers only; the body (if any) and the end follow. */
+        x->headers_seen = true;
+        pthread_mutex_unlock(&x->lock);
+        return MHD_YES;
     }
     if (size > 0) {
         x->body_bytes += size;

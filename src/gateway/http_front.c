@@ -142,17 +142,28 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         memset(&m, 0, sizeof m);
         buf allow = BUF_INIT;
         bool websocket = is_websocket_handshake(conn, method);
-        enum route_result rr = router_match(gw->router, method, url, strlen(url), &m, &allow);
-        if (websocket && rr == ROUTE_METHOD_NOT_ALLOWED) {
-            /* A WebSocket opens with GET on the method's route, whatever verb the route has. */
-            char first[32];
-            size_t n = strcspn((const char *)allow.data, ", ");
-            if (n < sizeof first) {
-                memcpy(first, allow.data, n);
-                first[n] = 0;
+        enum route_result rr;
+        if (websocket) {
+            /* A WebSocket opens with GET on the method's route, whatever verb the route has. Streams
+             * are usually bound with POST, and a GET binding such as /v1/hello/{name} may match the
+             * same path, so the POST binding is preferred, then GET, then any verb allowed. */
+            rr = router_match(gw->router, "POST", url, strlen(url), &m, &allow);
+            if (rr != ROUTE_FOUND) {
                 buf_reset(&allow);
-                rr = router_match(gw->router, first, url, strlen(url), &m, &allow);
+                rr = router_match(gw->router, "GET", url, strlen(url), &m, &allow);
             }
+            if (rr == ROUTE_METHOD_NOT_ALLOWED) {
+                char first[32];
+                size_t n = strcspn((const char *)allow.data, ", ");
+                if (n < sizeof first) {
+                    memcpy(first, allow.data, n);
+                    first[n] = 0;
+                    buf_reset(&allow);
+                    rr = router_match(gw->router, first, url, strlen(url), &m, &allow);
+                }
+            }
+        } else {
+            rr = router_match(gw->router, method, url, strlen(url), &m, &allow);
         }
         switch (rr) {
         case ROUTE_FOUND:
@@ -221,6 +232,7 @@ gw_err *http_front_start(http_front **out, gateway *gw)
                      MHD_USE_ERROR_LOG;
     f->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, f,
+        MHD_OPTION_EXTERNAL_LOGGER, log_mhd, f,
         MHD_OPTION_LISTEN_SOCKET, (MHD_socket)f->listen_fd,
         MHD_OPTION_THREAD_POOL_SIZE, threads,
         MHD_OPTION_CONNECTION_LIMIT, c->max_connections,
@@ -228,7 +240,6 @@ gw_err *http_front_start(http_front **out, gateway *gw)
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, c->max_header_bytes,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, f,
         MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, f,
-        MHD_OPTION_EXTERNAL_LOGGER, log_mhd, f,
         MHD_OPTION_END);
     if (!f->daemon) {
         close(f->listen_fd);

@@ -3,7 +3,7 @@
 # NDJSON and SSE server streams flushed per message, client streams whose JSON values are split
 # across chunks, bidi over HTTP/1.1, errors before and after the first message, a deadline
 # mid-stream, and a client that disconnects mid-stream.
-. "$GW_SRCDIR/tests/lib.sh"
+. "${GW_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh" || exit 99
 CLIENT="$PYTHON3 $GW_SRCDIR/tests/e2e/stream_client.py"
 
 start greeter "$GREETER_SERVER" --listen 127.0.0.1:0 --stream-count 3 --stream-interval-ms 300

@@ -2,7 +2,7 @@
 # gateway_unary.sh: grpc-json-gateway in front of greeter-server, unary calls as a user makes them
 # with curl: happy paths, every binding of SayHello, errors with google.rpc.Status bodies, deadlines,
 # body limits, a backend that is down, and a client that disconnects.
-. "$GW_SRCDIR/tests/lib.sh"
+. "${GW_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh" || exit 99
 
 start greeter "$GREETER_SERVER" --listen 127.0.0.1:0
 GREETER_PORT=$(listen_port greeter)

@@ -3,7 +3,7 @@
 # greeter-server: bidi with each reply before the next request, server and client streams and unary
 # calls on a WebSocket, the final status as close code (1000 OK, 4000 + gRPC code otherwise), an
 # error mid-stream, and a bad handshake.
-. "$GW_SRCDIR/tests/lib.sh"
+. "${GW_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh" || exit 99
 WS="$PYTHON3 $GW_SRCDIR/tests/e2e/ws_client.py"
 
 start greeter "$GREETER_SERVER" --listen 127.0.0.1:0 --stream-count 3

@@ -31,7 +31,7 @@ def main():
     s.sendall((head + "\r\n").encode())
     t0 = time.monotonic()
     for c in a.chunk:
-        data = c.encode().decode("unicode_escape").encode("latin-1")
+        data = c.encode()
         s.sendall(b"%x\r\n" % len(data) + data + b"\r\n")
         if a.chunk_delay_ms:
             time.sleep(a.chunk_delay_ms / 1000)
@@ -41,6 +41,7 @@ def main():
     status = f.readline().decode().strip()
     print(status, file=sys.stderr)
     chunked = False
+    length = None
     while True:
         line = f.readline().decode().strip()
         if not line:
@@ -48,6 +49,8 @@ def main():
         print(line, file=sys.stderr)
         if line.lower().startswith("transfer-encoding:") and "chunked" in line.lower():
             chunked = True
+        if line.lower().startswith("content-length:"):
+            length = int(line.split(":", 1)[1])
     pending = b""
 
     def emit(data):
@@ -68,6 +71,8 @@ def main():
                 break
             emit(f.read(size))
             f.readline()
+    elif length is not None:
+        emit(f.read(length))
     else:
         emit(f.read())
     if pending:
