@@ -13,7 +13,7 @@ st=0
 expect_eq 1 "$st" "a cancelled call exits 1"
 expect_match '^CANCELLED' "$(cat "$WORK/err")" "the client reports CANCELLED"
 got=$(wc -l <"$WORK/out")
-[ "$got" -ge 2 ] && [ "$got" -lt "$COUNT" ] || fail "expected a few replies before the cancel, got $got"
+[ "$got" -ge 1 ] && [ "$got" -lt "$COUNT" ] || fail "expected a few replies before the cancel, got $got"
 echo "ok - $got replies arrived before the cancel"
 
 wait_log greeter '^call /helloworld.Greeter/SayHelloServerStream status=CANCELLED cancelled=1 in=1 out=[0-9]+ '
@@ -28,16 +28,18 @@ echo "ok - the server stopped at out=$out of $COUNT after $ms ms"
 st=0
 "$GREETER_CLIENT" --target "127.0.0.1:$port" --timeout-ms 350 server-stream late >"$WORK/out" 2>"$WORK/err" || st=$?
 expect_eq "DEADLINE_EXCEEDED: Deadline Exceeded" "$(cat "$WORK/err")" "a stream past its deadline"
-wait_log greeter '^call /helloworld.Greeter/SayHelloServerStream status=DEADLINE_EXCEEDED cancelled=1 in=1 out=[0-9] deadline_ms=3[0-9][0-9] '
-echo "ok - the server logged the stream's deadline"
+wait_log greeter '^call /helloworld.Greeter/SayHelloServerStream status=DEADLINE_EXCEEDED cancelled=1 in=1 out=[0-9] '
+left=$(log_field greeter 'SayHelloServerStream status=DEADLINE_EXCEEDED' deadline_ms)
+[ "$left" -gt 100 ] && [ "$left" -le 450 ] || fail "deadline_ms should be about 350 (less the time to connect), got $left"
+echo "ok - the server logged the stream's deadline ($left ms left at the start)"
 
 # Cancelling a bidi stream while the server delays its replies.
 start slow "$GREETER_SERVER" --listen 127.0.0.1:0 --delay-ms 5000
 sport=$(listen_port slow)
 st=0
-"$GREETER_CLIENT" --target "127.0.0.1:$sport" --cancel-after-ms 200 bidi a b >"$WORK/out" 2>"$WORK/err" || st=$?
+"$GREETER_CLIENT" --target "127.0.0.1:$sport" --cancel-after-ms 400 bidi a b >"$WORK/out" 2>"$WORK/err" || st=$?
 expect_match '^CANCELLED' "$(cat "$WORK/err")" "a cancelled bidi call"
-wait_log slow '^call /helloworld.Greeter/SayHelloBiStream status=CANCELLED cancelled=1 in=1 out=0 '
+wait_log slow '^call /helloworld.Greeter/SayHelloBiStream status=CANCELLED cancelled=1 in=[01] out=0 '
 echo "ok - the delayed reply was never sent"
 stopped slow; expect_eq 0 "$code" "slow server exits 0 at once (no call left)"
 stopped greeter; expect_eq 0 "$code" "server exits 0"

@@ -13,20 +13,20 @@ VALGRIND=(valgrind --leak-check=full --errors-for-leak-kinds=definite,indirect
   --show-leak-kinds=definite,indirect --error-exitcode=99
   --quiet)
 
-# Under valgrind the server is slow: the stream (20 replies 40 ms apart) outlasts the cancel and the
-# deadline below by a wide margin.
-start greeter "${VALGRIND[@]}" "$GREETER_SERVER" --listen 127.0.0.1:0 --stream-count 20 --stream-interval-ms 40
+# Under valgrind the server is slow: the stream (30 replies 50 ms apart) outlasts the cancel and the
+# deadline below by a wide margin, and both leave time for the call to reach the server first.
+start greeter "${VALGRIND[@]}" "$GREETER_SERVER" --listen 127.0.0.1:0 --stream-count 30 --stream-interval-ms 50
 port=$(listen_port greeter)
 client() { "$GREETER_CLIENT" --target "127.0.0.1:$port" "$@"; }
 
 expect_eq "Hello a" "$(client unary a)" "unary"
-expect_eq 20 "$(client server-stream b | wc -l)" "server stream"
+expect_eq 30 "$(client server-stream b | wc -l)" "server stream"
 expect_eq "Hello a, b" "$(client client-stream a b)" "client stream"
 expect_eq $'Hello x\nHello y' "$(client bidi x y)" "bidi"
 expect_eq "SERVING" "$(client health)" "health"
 client unary "" 2>/dev/null && fail "an empty name should fail"
-client --cancel-after-ms 400 server-stream c >/dev/null 2>&1 && fail "the cancelled call should fail"
-client --timeout-ms 500 server-stream d >/dev/null 2>&1 && fail "the call past its deadline should fail"
+client --cancel-after-ms 700 server-stream c >/dev/null 2>&1 && fail "the cancelled call should fail"
+client --timeout-ms 1000 server-stream d >/dev/null 2>&1 && fail "the call past its deadline should fail"
 wait_log greeter 'SayHelloServerStream status=CANCELLED cancelled=1'
 wait_log greeter 'SayHelloServerStream status=DEADLINE_EXCEEDED cancelled=1'
 # Drain: SIGTERM while a stream is in flight.
