@@ -445,6 +445,7 @@ static gw_err *add_message(add_ctx *c, const char *scope, const Google__Protobuf
         f->repeated = fd->label == GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__LABEL__LABEL_REPEATED;
         fb[i].packed_option = fd->options && fd->options->has_packed ? (fd->options->packed ? 2 : 1) : 0;
         f->oneof_index = -1;
+        f->proto3_optional = c->proto3 && fd->has_proto3_optional && fd->proto3_optional;
         bool in_oneof = fd->has_oneof_index && fd->oneof_index >= 0 && (size_t)fd->oneof_index < md->n_oneof_decl;
         if (in_oneof && oneof_map[fd->oneof_index] >= 0) f->oneof_index = oneof_map[fd->oneof_index];
         if (f->repeated)

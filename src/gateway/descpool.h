@@ -52,6 +52,7 @@ typedef struct pb_field {
     bool repeated;
     bool packed;                      /* repeated scalar written packed (proto3 default, or [packed=true]) */
     bool has_presence;                /* proto3 optional, proto2 optional/required, message, oneof member */
+    bool proto3_optional;             /* declared `optional` in proto3 (a synthetic oneof, not a real one) */
     bool is_map;                      /* repeated field of a map-entry message */
     int oneof_index;                  /* index into the message's oneof_names, -1 when none */
     const struct pb_msg *message;     /* PB_TYPE_MESSAGE / PB_TYPE_GROUP */
