@@ -52,3 +52,23 @@ stopped quiet; expect_eq 0 "$code" "quiet server exits 0 on SIGTERM"
 grep -q '^call ' "$(log_of quiet)" && fail "--quiet should suppress call lines"
 echo "ok - --quiet logs no calls"
 stopped greeter; expect_eq 0 "$code" "server exits 0 on SIGTERM"
+
+# Calls run concurrently: 20 streams of 5 replies 100 ms apart would take at least 8 s one after
+# another (each lasts >= 400 ms).
+start many "$GREETER_SERVER" --listen 127.0.0.1:0 --stream-count 5 --stream-interval-ms 100 --quiet
+mport=$(listen_port many)
+t0=$(now_ms)
+pids=()
+for i in $(seq 1 20); do
+  "$GREETER_CLIENT" --target "127.0.0.1:$mport" server-stream "n$i" >"$WORK/many.$i" 2>&1 &
+  pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p" || fail "a concurrent stream failed"; done
+elapsed=$(( $(now_ms) - t0 ))
+for i in $(seq 1 20); do
+  [ "$(cat "$WORK/many.$i")" == "$(printf 'Hello n%s #%d\n' "$i" 0 "$i" 1 "$i" 2 "$i" 3 "$i" 4 | head -c -1)" ] ||
+    fail "stream $i: $(cat "$WORK/many.$i")"
+done
+[ "$elapsed" -lt 5000 ] || fail "20 concurrent streams took $elapsed ms: calls are not served concurrently"
+echo "ok - 20 concurrent streams in $elapsed ms"
+stopped many; expect_eq 0 "$code" "many-streams server exits 0"
