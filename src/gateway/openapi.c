@@ -722,7 +722,44 @@ static int dump_to_buf(const char *p, size_t n, void *cls)
     return 0;
 }
 
+/* Adds the caller's path items (see openapi_render_with). Takes nothing; leaves `paths` as it was on
+ * error. */
+static gw_err *add_extra_paths(json_t *paths, const char *text)
+{
+    json_error_t jerr;
+    json_t *extra = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+    if (!extra || !json_is_object(extra)) {
+        gw_err *e = gw_err_new(GRPC_STATUS_INVALID_ARGUMENT, "extra OpenAPI paths: %s",
+                               extra ? "expected a JSON object of path items" : jerr.text);
+        json_decref(extra);
+        return e;
+    }
+    const char *key;
+    json_t *item;
+    json_object_foreach(extra, key, item) {
+        gw_err *e = NULL;
+        if (key[0] != '/') e = gw_err_new(GRPC_STATUS_INVALID_ARGUMENT, "extra OpenAPI path '%s' does not start with '/'", key);
+        else if (json_object_get(paths, key))
+            e = gw_err_new(GRPC_STATUS_INVALID_ARGUMENT, "extra OpenAPI path '%s' is already a route's path", key);
+        else if (!json_is_object(item))
+            e = gw_err_new(GRPC_STATUS_INVALID_ARGUMENT, "extra OpenAPI path '%s' is not a path item object", key);
+        if (e) {
+            json_decref(extra);
+            return e;
+        }
+    }
+    json_object_foreach(extra, key, item) json_object_set(paths, key, item);
+    json_decref(extra);
+    return NULL;
+}
+
 gw_err *openapi_render(const descpool *pool, const router *r, const json_opts *o, buf *out)
+{
+    return openapi_render_with(pool, r, o, NULL, out);
+}
+
+gw_err *openapi_render_with(const descpool *pool, const router *r, const json_opts *o, const char *extra_paths,
+                            buf *out)
 {
     static const json_opts DEFAULT_OPTS;
     openapi_ctx c = {
@@ -739,6 +776,16 @@ gw_err *openapi_render(const descpool *pool, const router *r, const json_opts *o
     for (size_t i = 0; i < router_count(r); i++) {
         const route *rt = router_route(r, i);
         if (rt->method && rt->tmpl) add_route(&c, rt);   /* routes without a method (tests) document nothing */
+    }
+    gw_err *e = extra_paths ? add_extra_paths(c.paths, extra_paths) : NULL;
+    if (e) {
+        json_decref(c.schemas);
+        json_decref(c.paths);
+        json_decref(c.tags);
+        json_decref(c.seen_tags);
+        json_decref(c.op_ids);
+        json_decref(c.hierarchies);
+        return e;
     }
 
     buf d = BUF_INIT;

@@ -43,8 +43,17 @@
 #define OPENAPI_MAX_QUERY_DEPTH 3       /* nested messages flattened into dotted query parameters */
 #define OPENAPI_CONTENT_TYPE "application/json"
 
-/* Appends the document (indented JSON text) to `out`. Errors: INTERNAL when the document cannot be
- * built (a route whose method is missing); `out` is then left as it was. */
+/* Appends the document (indented JSON text) to `out`. Routes without a method (as tests add them)
+ * are not documented. Errors: INTERNAL when the document cannot be printed; `out` is then left as
+ * it was. */
 gw_err *openapi_render(const descpool *pool, const router *r, const json_opts *o, buf *out);
+
+/* The same with more path items: `extra_paths` is the JSON text of an object mapping paths to OpenAPI
+ * path items (the gateway's own endpoints, such as /healthz; they may refer to
+ * #/components/schemas/google.rpc.Status), added after the routes. NULL adds nothing. Errors
+ * (INVALID_ARGUMENT): text that is not such an object, a path not starting with '/', a path the
+ * routes already document. */
+gw_err *openapi_render_with(const descpool *pool, const router *r, const json_opts *o, const char *extra_paths,
+                            buf *out);
 
 #endif

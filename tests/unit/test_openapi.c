@@ -443,6 +443,52 @@ START_TEST(empty_router_gives_a_valid_document)
 }
 END_TEST
 
+START_TEST(extra_paths_are_added_and_checked)
+{
+    descpool *pool = descpool_new();
+    router *r = router_new();
+    gw_err *e = descpool_add_file(pool, GW_TEST_DATADIR "/helloworld.desc");
+    if (!e) e = descpool_finish(pool);
+    if (!e) e = router_add_pool(r, pool);
+    if (e) ck_abort_msg("%s", e->message);
+
+    const char *admin = "{\"/healthz\": {\"get\": {\"operationId\": \"healthz\", \"responses\": {\"200\": "
+                        "{\"description\": \"serving\"}, \"default\": {\"description\": \"error\", \"content\": "
+                        "{\"application/json\": {\"schema\": {\"$ref\": \"" REF "google.rpc.Status\"}}}}}}}}";
+    buf out = BUF_INIT;
+    ck_assert_ptr_null(openapi_render_with(pool, r, NULL, admin, &out));
+    json_t *doc = json_loadb((const char *)out.data, out.len, 0, NULL);
+    ck_assert_ptr_nonnull(doc);
+    ck_assert_str_eq(str_at(at(doc, "paths", "/healthz", "get", NULL), "operationId"), "healthz");
+    at(doc, "paths", "/v1/hello", "post", NULL);
+    check_refs(doc, doc);
+    json_decref(doc);
+
+    const struct {
+        const char *extra, *want;
+    } bad[] = {
+        {"{\"/v1/hello\": {}}", "already a route's path"},
+        {"{\"healthz\": {}}", "does not start with '/'"},
+        {"{\"/x\": 1}", "not a path item"},
+        {"[1]", "expected a JSON object"},
+        {"{\"/x\": ", "extra OpenAPI paths:"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        buf_reset(&out);
+        buf_append_str(&out, "kept");
+        e = openapi_render_with(pool, r, NULL, bad[i].extra, &out);
+        ck_assert_msg(e != NULL, "'%s' was accepted", bad[i].extra);
+        ck_assert_int_eq(e->code, GRPC_STATUS_INVALID_ARGUMENT);
+        ck_assert_msg(strstr(e->message, bad[i].want) != NULL, "'%s': %s", bad[i].extra, e->message);
+        ck_assert_str_eq((char *)out.data, "kept");
+        gw_err_free(e);
+    }
+    buf_free(&out);
+    router_free(r);
+    descpool_free(pool);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("openapi");
@@ -453,6 +499,7 @@ int main(void)
     tcase_add_test(tc, kitchen_schemas_follow_proto3_json);
     tcase_add_test(tc, options_change_names_and_enums);
     tcase_add_test(tc, empty_router_gives_a_valid_document);
+    tcase_add_test(tc, extra_paths_are_added_and_checked);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
