@@ -221,14 +221,11 @@ static void render_seconds(buf *out, uint64_t us)
     buf_printf(out, "%" PRIu64 ".%06" PRIu64, us / 1000000, us % 1000000);
 }
 
-void metrics_render(const metrics *cm, buf *out)
+void metrics_render(const metrics *m, buf *out)
 {
-    /* The counters are atomics: reading them through a non-const pointer is still a pure read. */
-    metrics *m = (metrics *)cm;
-
     family(out, "requests_total", "counter", "HTTP requests answered, by route and HTTP status code.");
     for (size_t i = 0; i < m->n_series; i++) {
-        route_series *s = &m->series[i];
+        const route_series *s = &m->series[i];
         for (size_t k = 0; k < N_STATUS_SLOTS; k++) {
             uint64_t v = LOAD(s->by_status[k]);
             if (!v) continue;   /* a (route, code) series appears once it has happened */
@@ -243,7 +240,7 @@ void metrics_render(const metrics *cm, buf *out)
     family(out, "request_duration_seconds", "histogram",
            "Time from the start of a request to the end of its response, by route.");
     for (size_t i = 0; i < m->n_series; i++) {
-        route_series *s = &m->series[i];
+        const route_series *s = &m->series[i];
         uint64_t cumulative = 0;
         for (size_t b = 0; b <= N_BUCKETS; b++) {
             cumulative += LOAD(s->buckets[b]);

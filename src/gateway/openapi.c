@@ -705,10 +705,18 @@ static void add_route(openapi_ctx *c, const route *r)
     } else {
         buf_printf(&method, "x-custom-method-%s", r->http_method);
     }
-    /* The router refuses two routes with the same method and path shape, so the slot is free; keep the
-     * first should that ever change. */
-    if (!json_object_get(item, (const char *)method.data)) set(item, (const char *)method.data, op);
-    else json_decref(op);
+    /* Two routes the router tells apart can still look the same to OpenAPI (GET /v1/{a} and
+     * GET /v1/{b=**}): the first takes the method's slot, later ones are listed beside it. */
+    if (!json_object_get(item, (const char *)method.data)) {
+        set(item, (const char *)method.data, op);
+    } else {
+        json_t *more = json_object_get(item, "x-more-operations");
+        if (!more) {
+            more = json_array();
+            set(item, "x-more-operations", more);
+        }
+        json_array_append_new(more, json_pack("{s:s,s:o}", "method", r->http_method, "operation", op));
+    }
     buf_free(&method);
     buf_free(&sh.key);
     buf_free(&sh.hierarchy);

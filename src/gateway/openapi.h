@@ -2,7 +2,9 @@
  * the descriptor pool and the route table (for GET /openapi.json and for client generators).
  *
  * What it documents, per route (custom HTTP methods such as LOCK, which OpenAPI cannot name, go in a
- * path item extension "x-custom-method-<METHOD>" holding the same operation object):
+ * path item extension "x-custom-method-<METHOD>" holding the same operation object; a route OpenAPI
+ * cannot tell from an earlier one with the same method, such as GET /v1/{b=**} after GET /v1/{a},
+ * goes in the path item's "x-more-operations" list as {"method": ..., "operation": ...}):
  *   - the operation: operationId <Service>_<Method> (suffixed _2, _3 ... for further bindings),
  *     summary = the full gRPC method name, tags = [the full service name];
  *   - path parameters: OpenAPI paths cannot hold google.api.http sub-patterns, so a variable's
