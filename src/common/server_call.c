@@ -126,10 +126,19 @@ static void drop_queue(scall *c)
     c->queue_len = 0;
 }
 
+int64_t scall_deadline_slack_ms(int64_t timeout_ms)
+{
+    int64_t slack = timeout_ms / SCALL_DEADLINE_SLACK_DIVISOR;
+    if (slack < SCALL_DEADLINE_SLACK_MS) return SCALL_DEADLINE_SLACK_MS;
+    return slack > SCALL_DEADLINE_SLACK_MAX_MS ? SCALL_DEADLINE_SLACK_MAX_MS : slack;
+}
+
 static const char *final_status_name(const scall *c)
 {
     if (c->cancelled) {
-        bool deadline_passed = c->deadline_ms != INT64_MAX && gsl_now_ms() + SCALL_DEADLINE_SLACK_MS >= c->deadline_ms;
+        bool deadline_passed =
+            c->deadline_ms != INT64_MAX &&
+            gsl_now_ms() + scall_deadline_slack_ms(c->deadline_ms - c->start_ms) >= c->deadline_ms;
         return deadline_passed ? "DEADLINE_EXCEEDED" : "CANCELLED";
     }
     return grpc_status_name(c->status);

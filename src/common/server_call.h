@@ -15,7 +15,7 @@
 /* The log line, one per finished call, on stderr (the format is stable: tests grep it):
  *   call <path> status=<NAME> cancelled=<0|1> in=<n> out=<n> deadline_ms=<n|none> ms=<n>
  * status   the status the server sent; for a call cancelled by the client or by gRPC it is
- *          DEADLINE_EXCEEDED when the call's deadline had passed (within SCALL_DEADLINE_SLACK_MS),
+ *          DEADLINE_EXCEEDED when the call's deadline had passed or nearly (see scall_deadline_slack_ms),
  *          CANCELLED otherwise
  * cancelled 1 when the call ended by cancellation (client cancel or disconnect, deadline, server stop)
  * in/out   request messages received / reply messages sent
@@ -63,8 +63,14 @@ void scall_fail_now(scall *c, grpc_status_code code, const char *message);
 
 /* Reading pauses while this many replies wait to be sent (the client is faster than the replies). */
 #define SCALL_MAX_QUEUED_REPLIES 64
-/* A cancellation this close to the deadline counts as the deadline (the client's own timer and the
- * server's fire at nearly the same time). */
-#define SCALL_DEADLINE_SLACK_MS 20
+/* A cancellation this close to the deadline counts as the deadline: the client's own deadline timer
+ * usually fires first, and its clock started before the server's (connection set-up, queueing), so
+ * its cancel can arrive a little before the server's deadline. The slack is a tenth
+ * (SCALL_DEADLINE_SLACK_DIVISOR) of the time the call was given, kept within
+ * SCALL_DEADLINE_SLACK_MS..SCALL_DEADLINE_SLACK_MAX_MS. */
+#define SCALL_DEADLINE_SLACK_MS 50
+#define SCALL_DEADLINE_SLACK_MAX_MS 500
+#define SCALL_DEADLINE_SLACK_DIVISOR 10
+int64_t scall_deadline_slack_ms(int64_t timeout_ms);
 
 #endif
