@@ -9,7 +9,7 @@
 #
 # Settings (environment):
 #   GW_SRCDIR          project root holding compose.yaml (default: two levels above this script)
-#   GW_DOCKER_STATE    engine data, its log and the base-image cache (default /var/tmp/grpc-json-gateway-docker);
+#   GW_DOCKER_STATE    engine data, its log and the base-image cache (default /var/tmp/docker-check);
 #                      keeping it between runs keeps the image layers and the debootstrap tarball
 #   GW_DEBIAN_MIRROR   the Debian mirror debootstrap and the images use (default http://deb.debian.org/debian)
 #   GW_REFRESH_BASE=1  make the base images again even when they exist
@@ -17,7 +17,9 @@
 set -euo pipefail
 
 SRCDIR=${GW_SRCDIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-STATE=${GW_DOCKER_STATE:-/var/tmp/grpc-json-gateway-docker}
+# (The default path leaves out the program names on purpose: dockerd's command line holds it, and a
+# `pkill -f grpc-json-gateway` aimed at stray gateways would otherwise stop the engine too.)
+STATE=${GW_DOCKER_STATE:-/var/tmp/docker-check}
 MIRROR=${GW_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 PROJECT=gwcheck              # compose project name, kept apart from a user's own `docker compose up`
 SUITE=bookworm               # Debian release of the base images (the Dockerfile's FROM lines)
@@ -26,6 +28,8 @@ CALLS=30                     # calls sent through the gateway in the scale-out c
 ENGINE_WAIT_S=60             # how long dockerd may take to answer `docker info`
 HEALTH_WAIT_S=120            # how long containers may take to become healthy
 CALL_TIMEOUT_S=10            # curl's limit for one call
+LOCK_WAIT_S=1800             # how long to wait for another check-docker run on this machine
+LOG_WAIT_S=10                # how long a greeter may take to log a call the gateway has answered
 GREETER_CALL_LOG='call /helloworld.Greeter/SayHello '  # greeter-server's line per finished SayHello
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/gw-check-docker.XXXXXX")
@@ -172,6 +176,14 @@ greeter_calls() { docker logs "$1" 2>&1 | grep -c -F "$GREETER_CALL_LOG" || true
 
 stage "engine"
 command -v docker >/dev/null || skip "no docker command (scripts/install-deps.sh --docker installs Docker)"
+# One check at a time per machine: runs share the engine, the compose project and the image tag.
+# (A user who may not write $STATE, e.g. one in the docker group, locks in /tmp instead.)
+mkdir -p "$STATE" 2>/dev/null || true
+{ exec 9>"$STATE/check.lock"; } 2>/dev/null || exec 9>"${TMPDIR:-/tmp}/docker-check.$(id -u).lock"
+if ! flock -n 9; then
+  note "another check-docker runs on this machine; waiting for it (up to ${LOCK_WAIT_S}s)"
+  flock -w "$LOCK_WAIT_S" 9 || fail "another check-docker still holds $STATE/check.lock"
+fi
 command -v curl >/dev/null || skip "no curl command (scripts/install-deps.sh installs it)"
 if docker compose version >/dev/null 2>&1; then
   COMPOSE=(docker compose)
@@ -184,8 +196,8 @@ if docker info >/dev/null 2>&1; then
   note "using the Docker engine that is already running"
 else
   [ "$(id -u)" -eq 0 ] || skip "no Docker engine runs, and starting one needs root"
-  command -v dockerd >/dev/null || skip "no Docker engine runs, and dockerd is not installed (scripts/install-deps.sh --docker)"
   mkdir -p "$STATE"
+  command -v dockerd >/dev/null || skip "no Docker engine runs, and dockerd is not installed (scripts/install-deps.sh --docker)"
   note "starting dockerd (data under $STATE, log $STATE/dockerd.log)"
   # No systemd here: dockerd runs as this script's child and starts its own containerd.
   dockerd --data-root "$STATE/data" --exec-root "$STATE/exec" --pidfile "$STATE/dockerd.pid" \
@@ -327,7 +339,7 @@ all_logged() {
   for id in $ids; do total=$(( total + $(greeter_calls "$id") - ${before[$id]} )); done
   [ "$total" -ge "$CALLS" ]
 }
-poll 10 all_logged || true
+poll "$LOG_WAIT_S" all_logged || true
 total=0 idle=0
 for id in $ids; do
   n=$(( $(greeter_calls "$id") - ${before[$id]} ))
