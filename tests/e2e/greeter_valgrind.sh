@@ -9,6 +9,8 @@
 . "$GW_SRCDIR/tests/e2e/greeter_lib.sh"
 
 command -v valgrind >/dev/null || skip "valgrind is not installed"
+# Sanitizer builds (--enable-sanitizers) cannot run under valgrind; ASan checks them instead.
+ldd "$GREETER_SERVER" 2>/dev/null | grep -q libasan && skip "greeter-server is built with AddressSanitizer"
 VALGRIND=(valgrind --leak-check=full --errors-for-leak-kinds=definite,indirect
   --show-leak-kinds=definite,indirect --error-exitcode=99
   --quiet)
