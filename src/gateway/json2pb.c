@@ -558,10 +558,11 @@ static gw_err *write_map(j2p_ctx *c, const pb_msg *m, const pb_field *f, const j
 {
     if (!json_is_object(j)) return expected(fp, f, NULL, j, "an object");
     const pb_field *kf = &f->message->fields[0], *vf = &f->message->fields[1];
-    const char *key;
-    size_t klen;
-    json_t *v;
-    json_object_keylen_foreach((json_t *)j, key, klen, v) {
+    /* jansson's iterator directly: its foreach macros look every key up again. */
+    for (void *it = json_object_iter((json_t *)j); it; it = json_object_iter_next((json_t *)j, it)) {
+        const char *key = json_object_iter_key(it);
+        size_t klen = json_object_iter_key_len(it);
+        json_t *v = json_object_iter_value(it);
         tc_path kp = {fp, TC_PATH_KEY, key, klen, 0};
         if (json_is_null(v) && !null_is_a_value(vf)) return bad_value(&kp, vf, NULL, v, "null is not allowed as a map value");
         pbw_put_tag(c->out, f->number, PBW_LEN);
@@ -614,10 +615,10 @@ gw_err *j2p_members(j2p_ctx *c, const pb_msg *m, const json_t *j, const char *sk
     for (size_t i = 0; i < m->n_oneofs; i++) oneof_set[i] = -1;
 
     gw_err *err = NULL;
-    const char *key;
-    size_t klen;
-    json_t *v;
-    json_object_keylen_foreach((json_t *)j, key, klen, v) {
+    for (void *it = json_object_iter((json_t *)j); it; it = json_object_iter_next((json_t *)j, it)) {
+        const char *key = json_object_iter_key(it);
+        size_t klen = json_object_iter_key_len(it);
+        json_t *v = json_object_iter_value(it);
         if (skip_key && strcmp(key, skip_key) == 0) continue;
         const pb_field *f = pb_msg_field_by_name(m, key, klen);
         if (!f) {

@@ -18,6 +18,7 @@
 #include "wkt.h"
 
 #define MAP_STACK_ENTRIES 16            /* map entries sorted on the stack before going to the heap */
+#define SMALL_SORT 64                   /* up to this many records, insertion sort (no quadratic risk) */
 
 /* ------------------------------------------------------------------ strings */
 
@@ -53,54 +54,63 @@ static size_t utf8_sequence_len(const uint8_t *p, const uint8_t *end)
     return 0;
 }
 
+/* Writes straight into the buffer: room for the plain bytes is reserved up front, and again before
+ * each escape (which may take up to 6 bytes for 1 input byte). */
 void json_write_string(buf *out, const char *s, size_t n)
 {
     static const char HEX[] = "0123456789abcdef";
     const uint8_t *p = (const uint8_t *)s, *end = p + n;
-    buf_reserve(out, n + 2);
-    out->data[out->len++] = '"';
+    if (out->len + n + 3 > out->cap) buf_reserve(out, n + 2);
+    uint8_t *o = out->data + out->len;
+    *o++ = '"';
     while (p < end) {
         const uint8_t *run = p;
         while (p < end && STRING_CLASS[*p] == 0) p++;
-        if (p > run) buf_append(out, run, (size_t)(p - run));
+        memcpy(o, run, (size_t)(p - run));
+        o += p - run;
         if (p == end) break;
+        out->len = (size_t)(o - out->data);
+        buf_reserve(out, (size_t)(end - p) + 8);
+        o = out->data + out->len;
         uint8_t ch = *p;
         if (ch < 0x80) {
-            char esc[6] = {'\\', 0, 0, 0, 0, 0};
-            size_t len = 2;
+            *o++ = '\\';
             switch (ch) {
-            case '"': esc[1] = '"'; break;
-            case '\\': esc[1] = '\\'; break;
-            case '\b': esc[1] = 'b'; break;
-            case '\f': esc[1] = 'f'; break;
-            case '\n': esc[1] = 'n'; break;
-            case '\r': esc[1] = 'r'; break;
-            case '\t': esc[1] = 't'; break;
+            case '"': *o++ = '"'; break;
+            case '\\': *o++ = '\\'; break;
+            case '\b': *o++ = 'b'; break;
+            case '\f': *o++ = 'f'; break;
+            case '\n': *o++ = 'n'; break;
+            case '\r': *o++ = 'r'; break;
+            case '\t': *o++ = 't'; break;
             default:                          /* other controls, and <, >, & for HTML safety */
-                esc[1] = 'u';
-                esc[2] = '0';
-                esc[3] = '0';
-                esc[4] = HEX[ch >> 4];
-                esc[5] = HEX[ch & 15];
-                len = 6;
+                *o++ = 'u';
+                *o++ = '0';
+                *o++ = '0';
+                *o++ = (uint8_t)HEX[ch >> 4];
+                *o++ = (uint8_t)HEX[ch & 15];
             }
-            buf_append(out, esc, len);
             p++;
             continue;
         }
         size_t len = utf8_sequence_len(p, end);
         if (len == 0) {
-            buf_append(out, "\xef\xbf\xbd", 3);   /* U+FFFD for each byte that starts no character */
+            memcpy(o, "\xef\xbf\xbd", 3);  /* U+FFFD for each byte that starts no character */
+            o += 3;
             p++;
         } else if (len == 3 && p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9)) {
-            buf_append(out, p[2] == 0xa8 ? "\\u2028" : "\\u2029", 6);   /* line separators break JS */
+            memcpy(o, p[2] == 0xa8 ? "\\u2028" : "\\u2029", 6);   /* line separators break JS */
+            o += 6;
             p += 3;
         } else {
-            buf_append(out, p, len);
+            memcpy(o, p, len);
+            o += len;
             p += len;
         }
     }
-    buf_append_byte(out, '"');
+    *o++ = '"';
+    out->len = (size_t)(o - out->data);
+    out->data[out->len] = 0;
 }
 
 /* ------------------------------------------------------------------ numbers */
@@ -113,57 +123,129 @@ void tc_write_u64(buf *out, uint64_t v)
         *--q = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    buf_append(out, q, (size_t)(e - q));
+    tc_put(out, q, (size_t)(e - q));
 }
 
 void tc_write_i64(buf *out, int64_t v)
 {
     if (v < 0) {
-        buf_append_byte(out, '-');
+        tc_put_byte(out, '-');
         tc_write_u64(out, (uint64_t)0 - (uint64_t)v);
     } else {
         tc_write_u64(out, (uint64_t)v);
     }
 }
 
-/* Shortest round-trip text: %.Ng with the smallest N that reads back exactly. A normal double
- * needs at least 15 digits unless fewer digits print the same (%g drops trailing zeros), a float 6;
- * subnormals carry fewer significant bits, so their search starts at 1. (Printing relies on the C
- * locale's '.', which the gateway never changes.) */
+static const double POW10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9,
+                               1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17};
+#define EXACT_INT_LIMIT 9007199254740992.0   /* 2^53 */
+
+/* m / 10^k as text, with the sign: "12.5", "0.0125". */
+static size_t write_decimal(char *out, bool neg, uint64_t m, int k)
+{
+    char digits[24];
+    int nd = 0;
+    do {
+        digits[nd++] = (char)('0' + m % 10);
+        m /= 10;
+    } while (m);
+    size_t n = 0;
+    if (neg) out[n++] = '-';
+    if (nd <= k) {
+        out[n++] = '0';
+        out[n++] = '.';
+        for (int i = nd; i < k; i++) out[n++] = '0';
+    }
+    for (int i = nd - 1; i >= 0; i--) {
+        out[n++] = digits[i];
+        if (i == k && k > 0 && nd > k) out[n++] = '.';
+    }
+    out[n] = 0;
+    return n;
+}
+
+/* The fast path for ordinary magnitudes: the fewest decimals k for which some integer m gives
+ * m / 10^k == a exactly after rounding. Both m (< 2^53) and 10^k (k <= 17) are exact doubles, so
+ * the division rounds the exact quotient just as strtod rounds the text "m e-k": the text reads
+ * back to a. Returns 0 when no such form is found (the caller falls back to printf). */
+static size_t format_double_fixed(double d, char *out)
+{
+    double a = fabs(d);
+    if (!(a >= 1e-4 && a < 1e15)) return 0;
+    for (int k = 0; k <= 17; k++) {
+        double scaled = a * POW10[k];
+        if (scaled >= EXACT_INT_LIMIT) return 0;
+        double r = nearbyint(scaled);
+        for (int delta = 0; delta <= 2; delta++) {
+            double m = delta == 0 ? r : delta == 1 ? r - 1 : r + 1;
+            if (m > 0 && m / POW10[k] == a) return write_decimal(out, d < 0, (uint64_t)m, k);
+            if (scaled < EXACT_INT_LIMIT / 8) break;   /* far from 2^53 the nearest integer is right */
+        }
+    }
+    return 0;
+}
+
+/* The same for floats: m / 10^k must round to the float f. The double quotient q is within half a
+ * double ulp of the exact one, so q strictly inside f's rounding interval, by more than that, is
+ * proof; a q too close to the interval's edge is left to the slow path. */
+static size_t format_float_fixed(float f, char *out)
+{
+    float a = fabsf(f);
+    if (!(a >= 1e-4f && a < 1e9f)) return 0;
+    double lo = ((double)a + (double)nextafterf(a, 0)) / 2, hi = ((double)a + (double)nextafterf(a, INFINITY)) / 2;
+    for (int k = 0; k <= 12; k++) {
+        double scaled = (double)a * POW10[k];
+        if (scaled >= EXACT_INT_LIMIT) return 0;
+        double m = nearbyint(scaled);
+        double q = m / POW10[k];
+        if (m > 0 && q > lo && q < hi) {
+            if (nextafter(q, -INFINITY) > lo && nextafter(q, INFINITY) < hi) return write_decimal(out, f < 0, (uint64_t)m, k);
+            return 0;
+        }
+    }
+    return 0;
+}
+
+/* Shortest round-trip text. Ordinary values take the exact fast path above; others use %.Ng with
+ * the smallest N that reads back exactly. A normal double needs at least 15 digits unless fewer
+ * print the same (%g drops trailing zeros), a float 6; subnormals carry fewer significant bits, so
+ * their search starts at 1. (printf relies on the C locale's '.', which the gateway never changes.) */
 size_t tc_format_double(double d, char *out)
 {
     if (d == 0) return (size_t)snprintf(out, 32, signbit(d) ? "-0" : "0");
-    if (fabs(d) < 1e15 && d == (double)(int64_t)d) return (size_t)snprintf(out, 32, "%lld", (long long)d);
-    int n = 0;
+    size_t n = format_double_fixed(d, out);
+    if (n) return n;
+    int len = 0;
     for (int prec = fabs(d) < DBL_MIN ? 1 : 15; prec <= 17; prec++) {
-        n = snprintf(out, 32, "%.*g", prec, d);
+        len = snprintf(out, 32, "%.*g", prec, d);
         if (strtod(out, NULL) == d) break;
     }
-    return (size_t)n;
+    return (size_t)len;
 }
 
 size_t tc_format_float(float f, char *out)
 {
     if (f == 0) return (size_t)snprintf(out, 32, signbit(f) ? "-0" : "0");
-    if (fabsf(f) < 1e7f && f == (float)(int32_t)f) return (size_t)snprintf(out, 32, "%d", (int)f);
-    int n = 0;
+    size_t n = format_float_fixed(f, out);
+    if (n) return n;
+    int len = 0;
     for (int prec = fabsf(f) < FLT_MIN ? 1 : 6; prec <= 9; prec++) {
-        n = snprintf(out, 32, "%.*g", prec, (double)f);
+        len = snprintf(out, 32, "%.*g", prec, (double)f);
         if (strtof(out, NULL) == f) break;
     }
-    return (size_t)n;
+    return (size_t)len;
 }
 
 static void write_double(buf *out, double d)
 {
     if (isnan(d)) {
-        buf_append(out, "\"NaN\"", 5);
+        tc_put(out, "\"NaN\"", 5);
     } else if (isinf(d)) {
-        if (d > 0) buf_append(out, "\"Infinity\"", 10);
-        else buf_append(out, "\"-Infinity\"", 11);
+        if (d > 0) tc_put(out, "\"Infinity\"", 10);
+        else tc_put(out, "\"-Infinity\"", 11);
     } else {
         char tmp[32];
-        buf_append(out, tmp, tc_format_double(d, tmp));
+        tc_put(out, tmp, tc_format_double(d, tmp));
     }
 }
 
@@ -173,7 +255,7 @@ static void write_float(buf *out, float f)
         write_double(out, (double)f);
     } else {
         char tmp[32];
-        buf_append(out, tmp, tc_format_float(f, tmp));
+        tc_put(out, tmp, tc_format_float(f, tmp));
     }
 }
 
@@ -187,14 +269,25 @@ void tc_path_format(buf *out, const tc_path *p)
     tc_path_format(out, p->parent);
     switch (p->kind) {
     case TC_PATH_FIELD:
-        if (p->parent) buf_append_byte(out, '.');
-        buf_append(out, p->name, p->len ? p->len : strlen(p->name));
+        if (p->parent) tc_put_byte(out, '.');
+        tc_put(out, p->name, p->len ? p->len : strlen(p->name));
         break;
-    case TC_PATH_INDEX: buf_printf(out, "[%zu]", p->index); break;
+    case TC_PATH_INDEX:
+        tc_put_byte(out, '[');
+        tc_write_u64(out, p->index);
+        tc_put_byte(out, ']');
+        break;
+    case TC_PATH_INT_KEY:
+    case TC_PATH_UINT_KEY:
+        tc_put_byte(out, '[');
+        if (p->kind == TC_PATH_INT_KEY) tc_write_i64(out, (int64_t)p->index);
+        else tc_write_u64(out, p->index);
+        tc_put_byte(out, ']');
+        break;
     case TC_PATH_KEY:
-        buf_append_byte(out, '[');
-        buf_append(out, p->name, p->len);
-        buf_append_byte(out, ']');
+        tc_put_byte(out, '[');
+        tc_put(out, p->name, p->len);
+        tc_put_byte(out, ']');
         break;
     }
 }
@@ -287,17 +380,17 @@ typedef struct span {
 
 static void write_key(p2j_ctx *c, const pb_field *f, bool *comma)
 {
-    if (*comma) buf_append_byte(c->out, ',');
+    if (*comma) tc_put_byte(c->out, ',');
     *comma = true;
     const char *name = c->o->proto_names ? f->name : f->json_name;
     json_write_string(c->out, name, strlen(name));
-    buf_append_byte(c->out, ':');
+    tc_put_byte(c->out, ':');
 }
 
 static void write_enum(p2j_ctx *c, const pb_enum *e, int32_t n)
 {
     if (e->is_null_value) {
-        buf_append(c->out, "null", 4);
+        tc_put(c->out, "null", 4);
         return;
     }
     const pb_enum_value *v = c->o->enums_as_ints ? NULL : pb_enum_value_by_number(e, n);
@@ -314,33 +407,33 @@ static gw_err *write_scalar(p2j_ctx *c, const pb_msg *m, const pb_field *f, uint
     case PB_TYPE_DOUBLE: write_double(out, pbw_double_from_bits(v)); break;
     case PB_TYPE_FLOAT: write_float(out, pbw_float_from_bits((uint32_t)v)); break;
     case PB_TYPE_INT64: case PB_TYPE_SFIXED64:
-        buf_append_byte(out, '"');
+        tc_put_byte(out, '"');
         tc_write_i64(out, (int64_t)v);
-        buf_append_byte(out, '"');
+        tc_put_byte(out, '"');
         break;
     case PB_TYPE_SINT64:
-        buf_append_byte(out, '"');
+        tc_put_byte(out, '"');
         tc_write_i64(out, pbw_unzigzag64(v));
-        buf_append_byte(out, '"');
+        tc_put_byte(out, '"');
         break;
     case PB_TYPE_UINT64: case PB_TYPE_FIXED64:
-        buf_append_byte(out, '"');
+        tc_put_byte(out, '"');
         tc_write_u64(out, v);
-        buf_append_byte(out, '"');
+        tc_put_byte(out, '"');
         break;
     case PB_TYPE_INT32: case PB_TYPE_SFIXED32: tc_write_i64(out, (int32_t)(uint32_t)v); break;
     case PB_TYPE_SINT32: tc_write_i64(out, pbw_unzigzag32((uint32_t)v)); break;
     case PB_TYPE_UINT32: case PB_TYPE_FIXED32: tc_write_u64(out, (uint32_t)v); break;
     case PB_TYPE_BOOL:
-        if (v) buf_append(out, "true", 4);
-        else buf_append(out, "false", 5);
+        if (v) tc_put(out, "true", 4);
+        else tc_put(out, "false", 5);
         break;
     case PB_TYPE_ENUM: write_enum(c, f->enumeration, (int32_t)(uint32_t)v); break;
     case PB_TYPE_STRING: json_write_string(out, (const char *)d, dn); break;
     case PB_TYPE_BYTES:
-        buf_append_byte(out, '"');
+        tc_put_byte(out, '"');
         base64_encode(out, d, dn, true);
-        buf_append_byte(out, '"');
+        tc_put_byte(out, '"');
         break;
     case PB_TYPE_MESSAGE: return p2j_message(c, f->message, d, dn, path);
     default: return p2j_malformed(m, path, "unsupported field type");
@@ -352,11 +445,11 @@ static gw_err *write_scalar(p2j_ctx *c, const pb_msg *m, const pb_field *f, uint
 static gw_err *write_default(p2j_ctx *c, const pb_msg *m, const pb_field *f, const tc_path *path)
 {
     if (f->is_map) {
-        buf_append(c->out, "{}", 2);
+        tc_put(c->out, "{}", 2);
         return NULL;
     }
     if (f->repeated) {
-        buf_append(c->out, "[]", 2);
+        tc_put(c->out, "[]", 2);
         return NULL;
     }
     return write_scalar(c, m, f, 0, (const uint8_t *)"", 0, path);
@@ -399,7 +492,7 @@ static int iter_next(field_iter *it, record *rec)
 static gw_err *write_array(p2j_ctx *c, const pb_msg *m, const pb_field *f, const span *sp, size_t nsp,
                            const tc_path *fp)
 {
-    buf_append_byte(c->out, '[');
+    tc_put_byte(c->out, '[');
     field_iter it;
     iter_init(&it, f, sp, nsp);
     record rec;
@@ -424,19 +517,19 @@ static gw_err *write_array(p2j_ctx *c, const pb_msg *m, const pb_field *f, const
                 }
                 tc_path ep = {fp, TC_PATH_INDEX, NULL, 0, index};
                 if (!ok) return p2j_malformed(m, &ep, "truncated packed value");
-                if (index++) buf_append_byte(c->out, ',');
+                if (index++) tc_put_byte(c->out, ',');
                 gw_err *e = write_scalar(c, m, f, v, NULL, 0, &ep);
                 if (e) return e;
             }
         } else {
             tc_path ep = {fp, TC_PATH_INDEX, NULL, 0, index};
-            if (index++) buf_append_byte(c->out, ',');
+            if (index++) tc_put_byte(c->out, ',');
             gw_err *e = write_scalar(c, m, f, rec.v, rec.d, rec.dn, &ep);
             if (e) return e;
         }
     }
     if (st < 0) return p2j_malformed(m, fp, "truncated record");
-    buf_append_byte(c->out, ']');
+    tc_put_byte(c->out, ']');
     return NULL;
 }
 
@@ -515,10 +608,10 @@ static void write_map_key(p2j_ctx *c, const pb_field *kf, const map_item *it)
     } else if (kf->type == PB_TYPE_BOOL) {
         buf_append_str(out, it->key ? "\"true\"" : "\"false\"");
     } else {
-        buf_append_byte(out, '"');
+        tc_put_byte(out, '"');
         if (key_is_signed(kf->type)) tc_write_i64(out, (int64_t)it->key);
         else tc_write_u64(out, it->key);
-        buf_append_byte(out, '"');
+        tc_put_byte(out, '"');
     }
 }
 
@@ -560,10 +653,19 @@ static gw_err *write_map(p2j_ctx *c, const pb_msg *m, const pb_field *f, const s
         err = p2j_malformed(m, fp, "truncated record");
         goto done;
     }
-    if (n > 1)
-        qsort(items, n, sizeof *items, kf->type == PB_TYPE_STRING ? cmp_str_key
-                                       : key_is_signed(kf->type) ? cmp_signed_key : cmp_unsigned_key);
-    buf_append_byte(c->out, '{');
+    int (*cmp)(const void *, const void *) = kf->type == PB_TYPE_STRING ? cmp_str_key
+                                             : key_is_signed(kf->type) ? cmp_signed_key : cmp_unsigned_key;
+    if (n > SMALL_SORT) {
+        qsort(items, n, sizeof *items, cmp);
+    } else {
+        for (size_t i = 1; i < n; i++) {          /* small maps: insertion sort, no calls into libc */
+            map_item x = items[i];
+            size_t k = i;
+            for (; k > 0 && cmp(&items[k - 1], &x) > 0; k--) items[k] = items[k - 1];
+            items[k] = x;
+        }
+    }
+    tc_put_byte(c->out, '{');
     bool comma = false;
     for (size_t i = 0; i < n; i++) {
         map_item *mi = &items[i];
@@ -573,21 +675,19 @@ static gw_err *write_map(p2j_ctx *c, const pb_msg *m, const pb_field *f, const s
                                                     : mi->key == nx->key;
             if (same) continue;                    /* a later entry has this key */
         }
-        if (comma) buf_append_byte(c->out, ',');
+        if (comma) tc_put_byte(c->out, ',');
         comma = true;
         write_map_key(c, kf, mi);
-        buf_append_byte(c->out, ':');
+        tc_put_byte(c->out, ':');
         tc_path kp = {fp, TC_PATH_KEY, (const char *)mi->ks, mi->kn, 0};
-        char num[24];
         if (kf->type != PB_TYPE_STRING) {
-            kp.name = num;
-            kp.len = (size_t)snprintf(num, sizeof num, key_is_signed(kf->type) ? "%lld" : "%llu",
-                                      (unsigned long long)mi->key);
+            kp.kind = key_is_signed(kf->type) ? TC_PATH_INT_KEY : TC_PATH_UINT_KEY;
+            kp.index = mi->key;
         }
-        err = p2j_field(c, em, vf, mi->entry, mi->en, &kp);
+        err = p2j_field_validated(c, em, vf, mi->entry, mi->en, &kp);   /* read_map_key walked it */
         if (err) goto done;
     }
-    buf_append_byte(c->out, '}');
+    tc_put_byte(c->out, '}');
 done:
     if (items != stack_items) free(items);
     return err;
@@ -653,9 +753,19 @@ static gw_err *write_value(p2j_ctx *c, const pb_msg *m, const pb_field *f, const
 /* One member "name":value for field f, whose records lie in the spans. Implicit-presence scalars
  * at their default value are left out unless emit_defaults. */
 static gw_err *write_member(p2j_ctx *c, const pb_msg *m, const pb_field *f, const span *sp, size_t nsp,
-                            bool *comma, const tc_path *path)
+                            const record *only, bool *comma, const tc_path *path)
 {
     tc_path fp = {path, TC_PATH_FIELD, f->name, 0, 0};
+    if (only && !f->repeated) {                   /* the field's one record, already decoded */
+        if (f->type == PB_TYPE_MESSAGE) {
+            write_key(c, f, comma);
+            return p2j_message(c, f->message, only->d, only->dn, &fp);
+        }
+        bool is_default = only->wt == PBW_LEN ? only->dn == 0 : only->v == 0;
+        if (is_default && !f->has_presence && !c->o->emit_defaults) return NULL;
+        write_key(c, f, comma);
+        return write_scalar(c, m, f, only->v, only->d, only->dn, &fp);
+    }
     if (!f->repeated && f->type != PB_TYPE_MESSAGE) {
         record rec;
         if (!last_record(f, sp, nsp, &rec)) return NULL;
@@ -681,7 +791,7 @@ static gw_err *write_absent(p2j_ctx *c, const pb_msg *m, const pb_field *f, bool
     }
     if (f->type == PB_TYPE_MESSAGE) {
         write_key(c, f, comma);
-        buf_append(c->out, "null", 4);
+        tc_put(c->out, "null", 4);
         return NULL;
     }
     if (f->has_presence) return NULL;
@@ -736,7 +846,16 @@ static gw_err *members_general(p2j_ctx *c, const pb_msg *m, const uint8_t *p, si
         k++;
         if (f->oneof_index >= 0) oneof_winner[f->oneof_index] = (int)fi + 1;
     }
-    qsort(recs, k, sizeof *recs, cmp_sorted_record);
+    if (k > SMALL_SORT) {
+        qsort(recs, k, sizeof *recs, cmp_sorted_record);
+    } else {
+        for (size_t i = 1; i < k; i++) {           /* few records, nearly in order: insertion sort */
+            sorted_record x = recs[i];
+            size_t j = i;
+            for (; j > 0 && cmp_sorted_record(&recs[j - 1], &x) > 0; j--) recs[j] = recs[j - 1];
+            recs[j] = x;
+        }
+    }
     gw_err *err = NULL;
     size_t next_field = 0;
     for (size_t i = 0; i < k && !err;) {
@@ -748,7 +867,7 @@ static gw_err *members_general(p2j_ctx *c, const pb_msg *m, const uint8_t *p, si
         const pb_field *f = &m->fields[recs[i].field_index];
         err = write_absent_range(c, m, next_field, recs[i].field_index, comma, path);
         if (!err && (f->oneof_index < 0 || oneof_winner[f->oneof_index] == (int)recs[i].field_index + 1))
-            err = write_member(c, m, f, spans, j - i, comma, path);
+            err = write_member(c, m, f, spans, j - i, NULL, comma, path);
         next_field = recs[i].field_index + 1;
         i = j;
     }
@@ -787,11 +906,13 @@ gw_err *p2j_members(p2j_ctx *c, const pb_msg *m, const uint8_t *p, size_t n, boo
     }
     if (!ordered) return members_general(c, m, p, n, n_records, comma, path);
 
-    /* Fast path: each field's records form one run, runs in field order. */
+    /* Fast path: each field's records form one run, runs in field order. A run of one record
+     * (the usual case for singular fields) is rendered from the record already decoded. */
     r = pbw_reader_init(p, n);
     const pb_field *run_field = NULL;
     const uint8_t *run_start = p;
-    size_t next_field = 0;
+    record run_first;
+    size_t run_records = 0, next_field = 0;
     for (;;) {
         const uint8_t *start = r.p;
         const pb_field *f = NULL;
@@ -799,19 +920,25 @@ gw_err *p2j_members(p2j_ctx *c, const pb_msg *m, const uint8_t *p, size_t n, boo
         if (!end) {
             read_record(&r, &rec);
             f = pb_msg_field_by_number(m, rec.number);
-            if (!f || !wire_ok(f, rec.wt) || f == run_field) continue;
+            if (!f || !wire_ok(f, rec.wt)) continue;
+            if (f == run_field) {
+                run_records++;
+                continue;
+            }
         }
         if (run_field) {
             size_t fi = (size_t)(run_field - m->fields);
             gw_err *e = write_absent_range(c, m, next_field, fi, comma, path);
             span sp = {run_start, start};
-            if (!e) e = write_member(c, m, run_field, &sp, 1, comma, path);
+            if (!e) e = write_member(c, m, run_field, &sp, 1, run_records == 1 ? &run_first : NULL, comma, path);
             if (e) return e;
             next_field = fi + 1;
         }
         if (end) break;
         run_field = f;
         run_start = start;
+        run_first = rec;
+        run_records = 1;
     }
     return write_absent_range(c, m, next_field, m->n_fields, comma, path);
 }
@@ -826,13 +953,20 @@ gw_err *p2j_message(p2j_ctx *c, const pb_msg *m, const uint8_t *p, size_t n, con
     if (wkt_is_special(m->wkt)) {
         e = wkt_pb_to_json(c, m, p, n, path);
     } else {
-        buf_append_byte(c->out, '{');
+        tc_put_byte(c->out, '{');
         bool comma = false;
         e = p2j_members(c, m, p, n, &comma, path);
-        buf_append_byte(c->out, '}');
+        tc_put_byte(c->out, '}');
     }
     c->depth--;
     return e;
+}
+
+gw_err *p2j_field_validated(p2j_ctx *c, const pb_msg *m, const pb_field *f, const uint8_t *p, size_t n,
+                            const tc_path *path)
+{
+    span sp = {p, p + n};
+    return write_value(c, m, f, &sp, 1, path);
 }
 
 gw_err *p2j_field(p2j_ctx *c, const pb_msg *m, const pb_field *f, const uint8_t *p, size_t n, const tc_path *path)

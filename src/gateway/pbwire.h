@@ -46,6 +46,11 @@ static inline bool pbw_read_varint(pbw_reader *r, uint64_t *v)
         r->p++;
         return true;
     }
+    if (r->end - r->p >= 2 && r->p[1] < 0x80) {      /* two bytes: tags of fields 16..2047 */
+        *v = (uint64_t)(r->p[0] & 0x7f) | (uint64_t)r->p[1] << 7;
+        r->p += 2;
+        return true;
+    }
     return pbw_read_varint_slow(r, v);
 }
 

@@ -58,13 +58,32 @@ static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
     *y = (int64_t)yoe + era * 400 + (*m <= 2);
 }
 
+/* Writes v as exactly `width` decimal digits at p. */
+static void put_digits(uint8_t *p, unsigned v, int width)
+{
+    for (int i = width - 1; i >= 0; i--) {
+        p[i] = (uint8_t)('0' + v % 10);
+        v /= 10;
+    }
+}
+
 /* Fraction digits for nanos: none, 3, 6 or 9 (proto3 JSON). */
 static void write_nanos(buf *out, int32_t nanos)
 {
     if (nanos == 0) return;
-    if (nanos % 1000000 == 0) buf_printf(out, ".%03d", nanos / 1000000);
-    else if (nanos % 1000 == 0) buf_printf(out, ".%06d", nanos / 1000);
-    else buf_printf(out, ".%09d", nanos);
+    uint8_t tmp[10];
+    int width = 9;
+    unsigned v = (unsigned)nanos;
+    if (nanos % 1000000 == 0) {
+        width = 3;
+        v /= 1000000;
+    } else if (nanos % 1000 == 0) {
+        width = 6;
+        v /= 1000;
+    }
+    tmp[0] = '.';
+    put_digits(tmp + 1, v, width);
+    tc_put(out, tmp, (size_t)width + 1);
 }
 
 /* seconds (field 1, int64) and nanos (field 2, int32), last value wins, as Timestamp and Duration
@@ -116,10 +135,16 @@ static gw_err *timestamp_to_json(p2j_ctx *c, const pb_msg *m, const uint8_t *p, 
     int64_t y;
     unsigned mo, d;
     civil_from_days(days, &y, &mo, &d);
-    buf_printf(c->out, "\"%04lld-%02u-%02uT%02d:%02d:%02d", (long long)y, mo, d, (int)(rem / 3600),
-               (int)(rem / 60 % 60), (int)(rem % 60));
+    uint8_t text[21] = "\"0000-00-00T00:00:00";
+    put_digits(text + 1, (unsigned)y, 4);
+    put_digits(text + 6, mo, 2);
+    put_digits(text + 9, d, 2);
+    put_digits(text + 12, (unsigned)(rem / 3600), 2);
+    put_digits(text + 15, (unsigned)(rem / 60 % 60), 2);
+    put_digits(text + 18, (unsigned)(rem % 60), 2);
+    tc_put(c->out, text, 20);
     write_nanos(c->out, nanos);
-    buf_append(c->out, "Z\"", 2);
+    tc_put(c->out, "Z\"", 2);
     return NULL;
 }
 
@@ -131,11 +156,11 @@ static gw_err *duration_to_json(p2j_ctx *c, const pb_msg *m, const uint8_t *p, s
     if (s < -DURATION_MAX_SECONDS || s > DURATION_MAX_SECONDS || nanos <= -NANOS_PER_SECOND ||
         nanos >= NANOS_PER_SECOND || (s > 0 && nanos < 0) || (s < 0 && nanos > 0))
         return p2j_malformed(m, path, "duration out of range or with mixed signs");
-    buf_append_byte(c->out, '"');
-    if (s < 0 || nanos < 0) buf_append_byte(c->out, '-');
+    tc_put_byte(c->out, '"');
+    if (s < 0 || nanos < 0) tc_put_byte(c->out, '-');
     tc_write_u64(c->out, s < 0 ? (uint64_t)-s : (uint64_t)s);
     write_nanos(c->out, nanos < 0 ? -nanos : nanos);
-    buf_append(c->out, "s\"", 2);
+    tc_put(c->out, "s\"", 2);
     return NULL;
 }
 
@@ -164,7 +189,7 @@ static gw_err *field_mask_to_json(p2j_ctx *c, const pb_msg *m, const uint8_t *p,
             err = p2j_malformed(m, path, "truncated or invalid record");
             break;
         }
-        if (!first) buf_append_byte(&joined, ',');
+        if (!first) tc_put_byte(&joined, ',');
         first = false;
         for (size_t i = 0; i < sn; i++) {
             uint8_t ch = s[i];
@@ -177,9 +202,9 @@ static gw_err *field_mask_to_json(p2j_ctx *c, const pb_msg *m, const uint8_t *p,
                     err = p2j_malformed(m, path, "a FieldMask path has '_' not followed by a lower-case letter");
                     break;
                 }
-                buf_append_byte(&joined, (uint8_t)(s[++i] - 'a' + 'A'));
+                tc_put_byte(&joined, (uint8_t)(s[++i] - 'a' + 'A'));
             } else {
-                buf_append_byte(&joined, ch);
+                tc_put_byte(&joined, ch);
             }
         }
     }
@@ -214,7 +239,7 @@ static gw_err *value_to_json(p2j_ctx *c, const pb_msg *m, const uint8_t *p, size
                                               PB_TYPE_MESSAGE, PB_TYPE_MESSAGE};
     switch (kind) {
     case 0:                                   /* no kind set: printed as null, as Python does */
-    case 1: buf_append(c->out, "null", 4); return NULL;
+    case 1: tc_put(c->out, "null", 4); return NULL;
     case 2:
         if (!isfinite(pbw_double_from_bits(number_bits)))
             return p2j_malformed(m, path, "a Value number is NaN or infinite, which JSON cannot hold");
@@ -223,7 +248,7 @@ static gw_err *value_to_json(p2j_ctx *c, const pb_msg *m, const uint8_t *p, size
     }
     const pb_field *f = std_field(m, kind, kind_type[kind], false);
     if (!f) return nonstandard(m);
-    return p2j_field(c, m, f, p, n, path);
+    return p2j_field_validated(c, m, f, p, n, path);     /* the loop above walked every record */
 }
 
 gw_err *wkt_any_to_json(p2j_ctx *c, const char *url, size_t url_len, const uint8_t *value, size_t value_len,
@@ -232,7 +257,7 @@ gw_err *wkt_any_to_json(p2j_ctx *c, const char *url, size_t url_len, const uint8
     buf *out = c->out;
     if (url_len == 0) {
         if (value_len == 0) {
-            buf_append(out, "{}", 2);
+            tc_put(out, "{}", 2);
             return NULL;
         }
         return gw_err_new(GRPC_STATUS_INTERNAL, "invalid protobuf data for google.protobuf.Any: a value without a type URL");
@@ -255,7 +280,7 @@ gw_err *wkt_any_to_json(p2j_ctx *c, const char *url, size_t url_len, const uint8
         bool comma = true;
         e = p2j_members(c, m, value, value_len, &comma, path);
     }
-    buf_append_byte(out, '}');
+    tc_put_byte(out, '}');
     return e;
 }
 
@@ -483,10 +508,10 @@ static gw_err *field_mask_from_json(j2p_ctx *c, const pb_msg *m, const json_t *j
                 break;
             }
             if (ch >= 'A' && ch <= 'Z') {
-                buf_append_byte(&snake, '_');
+                tc_put_byte(&snake, '_');
                 ch = (char)(ch - 'A' + 'a');
             }
-            buf_append_byte(&snake, (uint8_t)ch);
+            tc_put_byte(&snake, (uint8_t)ch);
         }
         if (!err && i == start) err = invalid(path, m, "'%.64s' has an empty path", s);
         if (!err) pbw_put_len_field(c->out, 1, snake.data, snake.len);

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <jansson.h>
 
@@ -22,14 +23,20 @@
 
 /* One step of the path from the top-level message to the value being converted. Nodes live on the
  * C stack of the recursion that creates them; the text is built only when an error is reported. */
-enum tc_path_kind { TC_PATH_FIELD, TC_PATH_INDEX, TC_PATH_KEY };
+enum tc_path_kind {
+    TC_PATH_FIELD,                      /* name[0..len), or NUL-terminated name when len is 0 */
+    TC_PATH_INDEX,                      /* [index] */
+    TC_PATH_KEY,                        /* [name[0..len)]: a map key given as text */
+    TC_PATH_INT_KEY,                    /* [index as int64]: an integer map key, printed on demand */
+    TC_PATH_UINT_KEY,                   /* [index as uint64] */
+};
 
 typedef struct tc_path {
     const struct tc_path *parent;
     enum tc_path_kind kind;
-    const char *name;                   /* field name, or map key text */
+    const char *name;
     size_t len;
-    size_t index;                       /* TC_PATH_INDEX */
+    uint64_t index;
 } tc_path;
 
 /* Appends "a.b[2].c[key]" for the path ending at p (nothing for the top level). */
@@ -101,6 +108,9 @@ gw_err *p2j_members(p2j_ctx *c, const pb_msg *m, const uint8_t *p, size_t n, boo
  * a map; when absent, the type's default form ({} for a message). */
 gw_err *p2j_field(p2j_ctx *c, const pb_msg *m, const pb_field *f, const uint8_t *p, size_t n,
                   const tc_path *path);
+/* The same for bytes the caller has already walked record by record (no second validation). */
+gw_err *p2j_field_validated(p2j_ctx *c, const pb_msg *m, const pb_field *f, const uint8_t *p, size_t n,
+                            const tc_path *path);
 /* An INTERNAL error for wire bytes that do not match the descriptor. */
 gw_err *p2j_malformed(const pb_msg *m, const tc_path *path, const char *what);
 
@@ -113,6 +123,28 @@ size_t tc_format_double(double d, char *out);    /* out: at least 32 bytes */
 size_t tc_format_float(float f, char *out);
 void tc_write_u64(buf *out, uint64_t v);
 void tc_write_i64(buf *out, int64_t v);
+
+/* Appends for the output hot path: the common case (room left) without a call into buf.c. */
+static inline void tc_put_byte(buf *b, uint8_t ch)
+{
+    if (b->len + 2 <= b->cap) {
+        b->data[b->len++] = ch;
+        b->data[b->len] = 0;
+    } else {
+        buf_append_byte(b, ch);
+    }
+}
+
+static inline void tc_put(buf *b, const void *p, size_t n)
+{
+    if (b->len + n + 1 <= b->cap) {
+        memcpy(b->data + b->len, p, n);
+        b->len += n;
+        b->data[b->len] = 0;
+    } else {
+        buf_append(b, p, n);
+    }
+}
 
 /* True for the well-known types whose JSON form is not an object of their fields. */
 static inline bool wkt_is_special(enum pb_wkt w) { return w != PB_WKT_NONE && w != PB_WKT_EMPTY; }
