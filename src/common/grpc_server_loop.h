@@ -39,8 +39,8 @@ typedef struct gsl_config {
  * error), prints "listening on HOST:PORT" with the real port to stderr, serves calls (handing each to
  * on_call) until SIGINT or SIGTERM, then stops accepting, lets in-flight calls finish for up to
  * grace_ms, cancels the rest, and releases everything. SIGINT and SIGTERM are blocked in every thread
- * and taken by a dedicated signal thread. Returns the process exit status: 0 after a clean stop,
- * 1 when the address cannot be bound. */
+ * and taken by a dedicated signal thread; only the first one counts (the grace period bounds the
+ * wait). Returns the process exit status: 0 after a clean stop, 1 when the address cannot be bound. */
 int gsl_serve(const gsl_config *cfg);
 
 /* For on_call and the tag callbacks (loop thread only). */

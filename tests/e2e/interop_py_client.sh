@@ -23,6 +23,18 @@ expect_eq "INVALID_ARGUMENT: name must not be empty" "$err" "Python: empty name"
 st=0; err=$(pc unknown 2>&1 >/dev/null) || st=$?
 expect_eq "UNIMPLEMENTED: unknown method /helloworld.Greeter/NoSuchMethod" "$err" "Python: unknown method"
 wait_log greeter '^call /helloworld.Greeter/NoSuchMethod status=UNIMPLEMENTED cancelled=0 in=0 out=0 '
+# Bytes that are not a HelloRequest (a truncated string field), sent raw.
+err=$("$PYTHON3" - "127.0.0.1:$port" <<'PY'
+import sys, grpc
+with grpc.insecure_channel(sys.argv[1]) as ch:
+    try:
+        ch.unary_unary("/helloworld.Greeter/SayHello")(b"\x0a\x05a", timeout=10)
+        print("OK")
+    except grpc.RpcError as e:
+        print("%s: %s" % (e.code().name, e.details()))
+PY
+)
+expect_eq "INVALID_ARGUMENT: request is not a valid HelloRequest" "$err" "a malformed request"
 
 # Deadline: a server that delays its replies.
 start slow "$GREETER_SERVER" --listen 127.0.0.1:0 --delay-ms 3000
