@@ -59,6 +59,27 @@ static const flag FLAGS[] = {
     {"upstream-threads", FLAG_UINT, F(upstream_threads), "1", "N", "gRPC completion-queue threads"},
     {"forward-header", FLAG_STRING_LIST, F(metadata.n_forward), NULL, "NAME",
      "also forward this request header as metadata; repeatable"},
+    {"access-log", FLAG_STRING, F(access_log), "off", "off|text|json", "one line per request on standard output"},
+    {"admin-listen", FLAG_STRING, F(admin_listen), "", "HOST:PORT",
+     "serve the health, readiness, metrics and OpenAPI endpoints on this address instead of --listen"},
+    {"health-path", FLAG_STRING, F(health_path), "/healthz", "PATH", "liveness endpoint (200 while the process runs)"},
+    {"ready-path", FLAG_STRING, F(ready_path), "/readyz", "PATH",
+     "readiness endpoint (200 when the backend answers its health check with SERVING)"},
+    {"metrics-path", FLAG_STRING, F(metrics_path), "/metrics", "PATH", "Prometheus metrics endpoint"},
+    {"openapi-path", FLAG_STRING, F(openapi_path), "/openapi.json", "PATH", "OpenAPI 3 document of the routes"},
+    {"cors-origin", FLAG_STRING_LIST, F(n_cors_origins), NULL, "ORIGIN",
+     "allow cross-origin requests from ORIGIN (scheme://host[:port], or *); repeatable; default: CORS off"},
+    {"drain-timeout", FLAG_DURATION, F(drain_timeout_us), "10s", "DURATION",
+     "at SIGTERM/SIGINT, how long unary calls in flight may finish (streams end at once)"},
+    {"tls-cert", FLAG_STRING, F(tls_cert), "", "FILE", "serve HTTPS with this PEM certificate (chain)"},
+    {"tls-key", FLAG_STRING, F(tls_key), "", "FILE", "the PEM private key of --tls-cert"},
+    {"backend-tls", FLAG_BOOL, F(backend_tls), "false", NULL, "call the backend over TLS"},
+    {"backend-ca", FLAG_STRING, F(backend_ca), "", "FILE",
+     "PEM roots that sign the backend's certificate (default: the system's)"},
+    {"backend-cert", FLAG_STRING, F(backend_cert), "", "FILE", "client certificate for mutual TLS with the backend"},
+    {"backend-key", FLAG_STRING, F(backend_key), "", "FILE", "the PEM private key of --backend-cert"},
+    {"backend-authority", FLAG_STRING, F(backend_authority), "", "NAME",
+     "name the backend's TLS certificate must carry (default: the target's host)"},
     {"quiet", FLAG_BOOL, F(quiet), "false", NULL, "no start-up messages besides the listening line"},
 };
 #define N_FLAGS (sizeof FLAGS / sizeof FLAGS[0])
@@ -104,6 +125,8 @@ _Static_assert(offsetof(gw_config, descriptors) == offsetof(gw_config, n_descrip
                "descriptor list layout");
 _Static_assert(offsetof(gw_config, metadata.forward) == offsetof(gw_config, metadata.n_forward) + sizeof(size_t),
                "forward header list layout");
+_Static_assert(offsetof(gw_config, cors_origins) == offsetof(gw_config, n_cors_origins) + sizeof(size_t),
+               "CORS origin list layout");
 
 /* Sets one flag from text; `from` names the source for error messages. */
 static bool set_flag(gw_config *c, const flag *f, const char *v, const char *from)
@@ -223,11 +246,17 @@ enum config_result config_load(gw_config *c, int argc, char **argv)
 
 void config_free(gw_config *c)
 {
-    free(c->listen);
-    free(c->backend);
-    for (size_t i = 0; i < c->n_descriptors; i++) free(c->descriptors[i]);
-    free(c->descriptors);
-    for (size_t i = 0; i < c->metadata.n_forward; i++) free(c->metadata.forward[i]);
-    free(c->metadata.forward);
+    for (size_t i = 0; i < N_FLAGS; i++) {
+        const flag *f = &FLAGS[i];
+        if (f->kind == FLAG_STRING) {
+            free(*(char **)((char *)c + f->offset));
+        } else if (f->kind == FLAG_STRING_LIST) {
+            size_t *count = (size_t *)((char *)c + f->offset);
+            char ***items = (char ***)((char *)c + f->offset + sizeof(size_t));
+            for (size_t k = 0; k < *count; k++) free((*items)[k]);
+            free(*items);
+        }
+    }
     memset(c, 0, sizeof *c);
 }
+

@@ -32,6 +32,18 @@ typedef struct gw_config {
     int64_t max_timeout_us;           /* cap on any deadline */
     size_t stream_buffer_bytes;       /* rendered stream output waiting for a slow HTTP reader */
     md_rules metadata;                /* --forward-header */
+    /* operations */
+    char *access_log;                 /* off | text | json */
+    char *admin_listen;               /* "": the admin endpoints share the API listener */
+    char *health_path, *ready_path, *metrics_path, *openapi_path;
+    size_t n_cors_origins;
+    char **cors_origins;
+    int64_t drain_timeout_us;         /* how long in-flight unary calls may finish at shutdown */
+    /* TLS */
+    char *tls_cert, *tls_key;         /* HTTPS front end when both are set */
+    bool backend_tls;
+    char *backend_ca, *backend_cert, *backend_key;
+    char *backend_authority;          /* TLS name / :authority expected of the backend */
     bool quiet;                       /* no start-up chatter beyond the "listening on" line */
 } gw_config;
 

@@ -39,6 +39,7 @@
 #include "grpc_timeout.h"
 #include "jsonsplit.h"
 #include "metadata.h"
+#include "response.h"
 #include "status_map.h"
 #include "transcode.h"
 #include "websocket.h"
@@ -130,6 +131,9 @@ struct exchange {
     unsigned http_status;             /* (L) */
     buf out;                          /* (L) rendered, not yet handed to libmicrohttpd */
     struct MHD_Response *stream_response;
+    unsigned sent_status;             /* the status actually queued (0: none yet) */
+    uint64_t bytes_out;               /* (L) body bytes handed to libmicrohttpd or the WebSocket */
+    bool stream_counted;              /* counted in the open-streams gauge */
 
     /* WebSocket transport (FRAME_WS). The ws_* callbacks run on the event-loop thread and take `lock`;
      * this is the only place the event-loop thread locks an exchange, and a WebSocket exchange never
@@ -179,6 +183,35 @@ size_t exchange_live_count(void)
     return n;
 }
 
+size_t exchange_cancel_streams(void)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&registry_lock);
+    for (exchange *x = registry_head; x; x = x->next) {
+        if (x->kind == X_UNARY && x->framing != FRAME_WS) continue;
+        grpc_call *call = atomic_load(&x->call);
+        if (!call) continue;
+        grpc_call_cancel_with_status(call, GRPC_STATUS_UNAVAILABLE, "the gateway is shutting down", NULL);
+        n++;
+    }
+    pthread_mutex_unlock(&registry_lock);
+    return n;
+}
+
+size_t exchange_unary_in_flight(void)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&registry_lock);
+    for (exchange *x = registry_head; x; x = x->next) {
+        if (x->kind != X_UNARY || x->framing == FRAME_WS) continue;
+        pthread_mutex_lock(&x->lock);
+        if (atomic_load(&x->call) && !x->status_done) n++;
+        pthread_mutex_unlock(&x->lock);
+    }
+    pthread_mutex_unlock(&registry_lock);
+    return n;
+}
+
 size_t exchange_cancel_all(void)
 {
     pthread_mutex_lock(&registry_lock);
@@ -195,10 +228,19 @@ size_t exchange_cancel_all(void)
 
 void exchange_ref(exchange *x) { atomic_fetch_add(&x->refs, 1); }
 
+static void count_stream(exchange *x, int delta)
+{
+    if ((delta > 0) == x->stream_counted) return;
+    x->stream_counted = delta > 0;
+    metrics_streams_add(x->gw->metrics, delta);
+}
+
 void exchange_unref(exchange *x)
 {
     if (atomic_fetch_sub(&x->refs, 1) != 1) return;
     registry_remove(x);
+    count_stream(x, -1);
+    metrics_inflight_add(x->gw->metrics, -1);
     grpc_call *call = atomic_load(&x->call);
     if (call) grpc_call_unref(call);
     if (x->send_bb) grpc_byte_buffer_destroy(x->send_bb);
@@ -256,6 +298,7 @@ static exchange *exchange_alloc(const gateway *gw, struct MHD_Connection *conn)
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
     x->fd = ci ? ci->connect_fd : -1;
     registry_add(x);
+    metrics_inflight_add(gw->metrics, 1);
     return x;
 }
 
@@ -894,6 +937,9 @@ static enum MHD_Result queue_plain(exchange *x)
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
     if (x->allow) MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, x->allow);
     if (atomic_load(&x->call)) add_metadata_headers(x, r, true);
+    response_finish(x->gw, x->conn, r);
+    x->sent_status = x->http_status;
+    x->bytes_out = len;
     enum MHD_Result rc = MHD_queue_response(x->conn, x->http_status, r);
     MHD_destroy_response(r);
     x->phase = PH_ANSWERED;
@@ -923,8 +969,11 @@ static enum MHD_Result queue_stream(exchange *x)
     if (x->framing == FRAME_SSE) MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
     if (x->want_trailers) MHD_add_response_header(r, MHD_HTTP_HEADER_TRAILER, "Grpc-Status, Grpc-Message");
     add_metadata_headers(x, r, false);
+    response_finish(x->gw, x->conn, r);
     x->stream_response = r;
     x->phase = PH_STREAMING;
+    x->sent_status = MHD_HTTP_OK;
+    count_stream(x, 1);
     enum MHD_Result rc = MHD_queue_response(x->conn, MHD_HTTP_OK, r);
     MHD_destroy_response(r);
     return rc;
@@ -939,6 +988,7 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *dst, size_t max)
         size_t n = x->out.len < max ? x->out.len : max;
         memcpy(dst, x->out.data, n);
         buf_consume(&x->out, n);
+        x->bytes_out += n;
         maybe_start_recv(x);
         pthread_mutex_unlock(&x->lock);
         return (ssize_t)n;
@@ -977,6 +1027,7 @@ static void ws_flush_locked(exchange *x, ws_conn *c)
         uint32_t n;
         memcpy(&n, x->out.data + pos, WS_RECORD_HEADER);
         ws_queue_text(c, (const char *)x->out.data + pos + WS_RECORD_HEADER, n);
+        x->bytes_out += n;
         pos += WS_RECORD_HEADER + n;
     }
     buf_consume(&x->out, pos);
@@ -1016,6 +1067,7 @@ static void ws_on_message(void *cls, ws_conn *c, const uint8_t *data, size_t len
         return;
     }
     size_t index = x->messages_sent;
+    x->body_bytes += len;
     pthread_mutex_unlock(&x->lock);
     buf msg = BUF_INIT;
     gw_err *e = build_request_message(x, (const char *)data, len, false, &msg);
@@ -1114,6 +1166,7 @@ static void on_upgraded(void *cls, struct MHD_Connection *conn, void *req_cls, c
             maybe_start_recv(x);
         }
     }
+    count_stream(x, 1);
     pthread_mutex_unlock(&x->lock);
     exchange_ref(x);   /* the WebSocket's reference, dropped in ws_on_finished */
     ws_conn *c = ws_conn_start(x->gw->evloop, sock, extra_in, extra_in_size, urh, x->gw->config->max_message_bytes,
@@ -1157,7 +1210,9 @@ static enum MHD_Result websocket_handshake(exchange *x)
     struct MHD_Response *r = MHD_create_response_for_upgrade(on_upgraded, x);
     MHD_add_response_header(r, MHD_HTTP_HEADER_UPGRADE, "websocket");
     MHD_add_response_header(r, "Sec-WebSocket-Accept", accept);
+    response_finish(x->gw, x->conn, r);
     x->phase = PH_ANSWERED;
+    x->sent_status = MHD_HTTP_SWITCHING_PROTOCOLS;
     enum MHD_Result rc = MHD_queue_response(x->conn, MHD_HTTP_SWITCHING_PROTOCOLS, r);
     MHD_destroy_response(r);
     return rc;
@@ -1371,6 +1426,18 @@ enum MHD_Result exchange_handle_request(exchange *x, const char *upload_data, si
         return answer_request_error(x);
     }
     return body_complete_locked(x);
+}
+
+void exchange_get_outcome(exchange *x, exchange_outcome *o)
+{
+    pthread_mutex_lock(&x->lock);
+    o->route = x->match.route;
+    o->http_status = x->sent_status;
+    o->grpc_code = x->status_done ? (int)x->status : -1;
+    o->bytes_in = x->body_bytes;
+    o->bytes_out = x->bytes_out;
+    o->streamed = x->stream_counted || x->framing == FRAME_WS;
+    pthread_mutex_unlock(&x->lock);
 }
 
 void exchange_completed(exchange *x, enum MHD_RequestTerminationCode toe)

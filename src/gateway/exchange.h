@@ -40,9 +40,24 @@ void exchange_completed(exchange *x, enum MHD_RequestTerminationCode toe);
 /* The client's connection hung up while the request was in progress: cancel the call. */
 void exchange_client_gone(exchange *x);
 
+/* What happened, for the access log and the metrics (libmicrohttpd thread, at completion). */
+typedef struct exchange_outcome {
+    const route *route;               /* NULL when the request matched no route */
+    unsigned http_status;             /* as sent (101 for a WebSocket upgrade), 0 if nothing was */
+    int grpc_code;                    /* the call's final status, or -1 when no call finished */
+    uint64_t bytes_in, bytes_out;     /* body bytes */
+    bool streamed;                    /* a streaming response (chunked or WebSocket) */
+} exchange_outcome;
+void exchange_get_outcome(exchange *x, exchange_outcome *o);
+
 void exchange_ref(exchange *x);
 void exchange_unref(exchange *x);
 
+/* Shutdown, first step: ends every streaming call with UNAVAILABLE (streams get their error line)
+ * while unary calls go on. Returns how many were cancelled. */
+size_t exchange_cancel_streams(void);
+/* Unary calls still waiting for the backend (shutdown drains them). */
+size_t exchange_unary_in_flight(void);
 /* Shutdown: ends every call in flight with UNAVAILABLE (streams get their error line), so that every
  * suspended connection is resumed. Returns the number of exchanges still alive. */
 size_t exchange_cancel_all(void);

@@ -7,8 +7,12 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "accesslog.h"
+#include "buf.h"
 #include "config.h"
+#include "cors.h"
 #include "descpool.h"
+#include "metrics.h"
 #include "evloop.h"
 #include "router.h"
 #include "upstream.h"
@@ -19,6 +23,10 @@ typedef struct gateway {
     const router *router;
     upstream *upstream;
     evloop *evloop;
+    metrics *metrics;
+    cors *cors;                       /* disabled policy when no --cors-origin */
+    enum accesslog_format access_log;
+    buf openapi;                      /* the OpenAPI document, rendered at start-up */
     atomic_bool shutting_down;        /* set once by the signal handling in main.c */
 } gateway;
 

@@ -10,22 +10,29 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
 
+#include "accesslog.h"
+#include "admin.h"
+#include "cors.h"
 #include "exchange.h"
 #include "grpc_timeout.h"
+#include "metrics.h"
+#include "response.h"
 #include "router.h"
-#include "status_map.h"
 
 #define LISTEN_BACKLOG 4096
 
 struct http_front {
     gateway *gw;
+    bool is_admin;                    /* the --admin-listen listener: admin endpoints only */
     struct MHD_Daemon *daemon;
     int listen_fd;
     char address[128];
+    char *tls_cert, *tls_key;         /* PEM text handed to libmicrohttpd (it keeps pointers) */
 };
 
 /* Splits "HOST:PORT" / "[V6]:PORT" / ":PORT" into host (NULL: any) and port. */
@@ -92,20 +99,46 @@ static gw_err *bind_listener(http_front *f, const char *addr)
     return NULL;
 }
 
-/* ------------------------------------------------------------------ the gateway's own endpoints */
+/* ------------------------------------------------------------------ per-request bookkeeping */
 
-static enum MHD_Result answer_static_json(struct MHD_Connection *conn, unsigned status, const char *json)
+/* What the front end keeps about every request: which handler owns it, and what the access log
+ * and the metrics need once it is over. Allocated on the first invocation, freed at completion. */
+typedef struct front_request {
+    exchange *x;                      /* an API request (or one refused by the gateway) */
+    admin_request *a;                 /* one of the gateway's own endpoints */
+    unsigned status;                  /* answered here directly (CORS preflight) */
+    const char *method;               /* libmicrohttpd's copy, valid until completion */
+    const char *url;
+    struct timespec arrived;          /* CLOCK_REALTIME, for the log */
+    struct timespec started;          /* CLOCK_MONOTONIC, for the duration */
+} front_request;
+
+static void add_header(void *cls, const char *name, const char *value)
 {
-    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(json), (void *)json, MHD_RESPMEM_PERSISTENT);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-    enum MHD_Result rc = MHD_queue_response(conn, status, r);
+    MHD_add_response_header(cls, name, value);
+}
+
+/* A CORS preflight (OPTIONS with Origin and Access-Control-Request-Method), answered here. */
+static enum MHD_Result answer_preflight(http_front *f, front_request *fr, struct MHD_Connection *conn,
+                                        const char *url, const char *origin, const char *req_method)
+{
+    route_match m;
+    memset(&m, 0, sizeof m);
+    buf allow = BUF_INIT;
+    enum route_result rr = router_match(f->gw->router, "OPTIONS", url, strlen(url), &m, &allow);
+    route_match_free(&m);
+    const char *req_headers = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Access-Control-Request-Headers");
+    struct MHD_Response *r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    enum cors_preflight verdict = CORS_PREFLIGHT_DENIED;
+    if (rr == ROUTE_METHOD_NOT_ALLOWED)
+        verdict = cors_preflight_headers(f->gw->cors, origin, req_method, req_headers, (const char *)allow.data,
+                                         add_header, r);
+    buf_free(&allow);
+    fr->status = verdict == CORS_PREFLIGHT_ALLOWED ? MHD_HTTP_NO_CONTENT : MHD_HTTP_FORBIDDEN;
+    enum MHD_Result rc = MHD_queue_response(conn, fr->status, r);
     MHD_destroy_response(r);
     return rc;
 }
-
-/* Marks requests answered without an exchange (the request context must not be NULL after the
- * first call, or libmicrohttpd would treat the next invocation as a new request). */
-static char ADMIN_REQUEST;
 
 /* ------------------------------------------------------------------ dispatch */
 
@@ -117,83 +150,177 @@ static bool is_websocket_handshake(struct MHD_Connection *conn, const char *meth
     return up && strcasestr(up, "websocket") != NULL;
 }
 
+/* Routes an API request to a new exchange (or to one that will answer the routing error). */
+static exchange *route_request(gateway *gw, struct MHD_Connection *conn, const char *url, const char *method)
+{
+    if (atomic_load(&gw->shutting_down))
+        return exchange_new_error(gw, conn, gw_err_new(GRPC_STATUS_UNAVAILABLE, "the gateway is shutting down"), NULL);
+    route_match m;
+    memset(&m, 0, sizeof m);
+    buf allow = BUF_INIT;
+    bool websocket = is_websocket_handshake(conn, method);
+    enum route_result rr;
+    if (websocket) {
+        /* A WebSocket opens with GET on the method's route, whatever verb the route has. Streams
+         * are usually bound with POST, and a GET binding such as /v1/hello/{name} may match the
+         * same path, so the POST binding is preferred, then GET, then any verb allowed. */
+        rr = router_match(gw->router, "POST", url, strlen(url), &m, &allow);
+        if (rr != ROUTE_FOUND) {
+            buf_reset(&allow);
+            rr = router_match(gw->router, "GET", url, strlen(url), &m, &allow);
+        }
+        if (rr == ROUTE_METHOD_NOT_ALLOWED) {
+            char first[32];
+            size_t n = strcspn((const char *)allow.data, ", ");
+            if (n < sizeof first) {
+                memcpy(first, allow.data, n);
+                first[n] = 0;
+                buf_reset(&allow);
+                rr = router_match(gw->router, first, url, strlen(url), &m, &allow);
+            }
+        }
+    } else {
+        rr = router_match(gw->router, method, url, strlen(url), &m, &allow);
+    }
+    exchange *x;
+    switch (rr) {
+    case ROUTE_FOUND:
+        x = websocket ? exchange_new_websocket(gw, conn, &m) : exchange_new(gw, conn, &m);
+        break;
+    case ROUTE_METHOD_NOT_ALLOWED:
+        x = exchange_new_error(gw, conn, gw_err_new(GRPC_STATUS_UNIMPLEMENTED, "method %s is not allowed on %s", method, url),
+                               (const char *)allow.data);
+        break;
+    case ROUTE_BAD_PATH:
+        x = exchange_new_error(gw, conn, gw_err_new(GRPC_STATUS_INVALID_ARGUMENT, "malformed percent-encoding in path %s", url),
+                               NULL);
+        break;
+    case ROUTE_NOT_FOUND:
+    default:
+        x = exchange_new_error(gw, conn, gw_err_new(GRPC_STATUS_NOT_FOUND, "no route for %s %s", method, url), NULL);
+        break;
+    }
+    buf_free(&allow);
+    route_match_free(&m);
+    return x;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_data_size,
                                   void **req_cls)
 {
     http_front *f = cls;
     gateway *gw = f->gw;
-    if (*req_cls == &ADMIN_REQUEST) {
-        *upload_data_size = 0;
+    front_request *fr = *req_cls;
+    if (fr) {
+        if (fr->x) return exchange_handle_request(fr->x, upload_data, upload_data_size);
+        if (fr->a) return admin_handle_request(fr->a, method, upload_data_size);
+        *upload_data_size = 0;    /* answered already (preflight): the body is ignored */
         return MHD_YES;
     }
-    if (*req_cls) return exchange_handle_request(*req_cls, upload_data, upload_data_size);
 
     /* First invocation: headers are in, the body (if any) is not. */
-    if (strcmp(url, "/healthz") == 0 && !router_path_taken(gw->router, url)) {
-        *req_cls = &ADMIN_REQUEST;
-        return answer_static_json(conn, MHD_HTTP_OK, "{\"status\":\"SERVING\"}");
+    fr = calloc(1, sizeof *fr);
+    if (!fr) abort();
+    *req_cls = fr;
+    fr->method = method;
+    fr->url = url;
+    clock_gettime(CLOCK_REALTIME, &fr->arrived);
+    clock_gettime(CLOCK_MONOTONIC, &fr->started);
+
+    enum admin_endpoint e = (f->is_admin || !*gw->config->admin_listen) ? admin_lookup(gw, url) : ADMIN_NONE;
+    if (e != ADMIN_NONE) {
+        fr->a = admin_request_new(gw, conn, e);
+        return admin_handle_request(fr->a, method, upload_data_size);
     }
-    exchange *x;
-    if (atomic_load(&gw->shutting_down)) {
-        x = exchange_new_error(gw, conn, gw_err_new(GRPC_STATUS_UNAVAILABLE, "the gateway is shutting down"), NULL);
-    } else {
-        route_match m;
-        memset(&m, 0, sizeof m);
-        buf allow = BUF_INIT;
-        bool websocket = is_websocket_handshake(conn, method);
-        enum route_result rr;
-        if (websocket) {
-            /* A WebSocket opens with GET on the method's route, whatever verb the route has. Streams
-             * are usually bound with POST, and a GET binding such as /v1/hello/{name} may match the
-             * same path, so the POST binding is preferred, then GET, then any verb allowed. */
-            rr = router_match(gw->router, "POST", url, strlen(url), &m, &allow);
-            if (rr != ROUTE_FOUND) {
-                buf_reset(&allow);
-                rr = router_match(gw->router, "GET", url, strlen(url), &m, &allow);
-            }
-            if (rr == ROUTE_METHOD_NOT_ALLOWED) {
-                char first[32];
-                size_t n = strcspn((const char *)allow.data, ", ");
-                if (n < sizeof first) {
-                    memcpy(first, allow.data, n);
-                    first[n] = 0;
-                    buf_reset(&allow);
-                    rr = router_match(gw->router, first, url, strlen(url), &m, &allow);
-                }
-            }
-        } else {
-            rr = router_match(gw->router, method, url, strlen(url), &m, &allow);
-        }
-        switch (rr) {
-        case ROUTE_FOUND:
-            x = websocket ? exchange_new_websocket(gw, conn, &m) : exchange_new(gw, conn, &m);
-            break;
-        case ROUTE_METHOD_NOT_ALLOWED:
-            x = exchange_new_error(gw, conn,
-                                   gw_err_new(GRPC_STATUS_UNIMPLEMENTED, "method %s is not allowed on %s", method, url),
-                                   (const char *)allow.data);
-            break;
-        case ROUTE_BAD_PATH:
-            x = exchange_new_error(gw, conn,
-                                   gw_err_new(GRPC_STATUS_INVALID_ARGUMENT, "malformed percent-encoding in path %s", url), NULL);
-            break;
-        case ROUTE_NOT_FOUND:
-        default:
-            x = exchange_new_error(gw, conn, gw_err_new(GRPC_STATUS_NOT_FOUND, "no route for %s %s", method, url), NULL);
-            break;
-        }
-        buf_free(&allow);
-        route_match_free(&m);
+    if (f->is_admin) {
+        fr->status = MHD_HTTP_NOT_FOUND;
+        return response_queue_static(gw, conn, MHD_HTTP_NOT_FOUND, "application/json",
+                                     "{\"code\":5,\"message\":\"not an admin endpoint\",\"details\":[]}");
     }
-    *req_cls = x;
-    return exchange_handle_request(x, upload_data, upload_data_size);
+    if (cors_enabled(gw->cors) && strcmp(method, "OPTIONS") == 0) {
+        const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+        const char *req_method = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Access-Control-Request-Method");
+        if (cors_is_preflight(method, origin, req_method)) return answer_preflight(f, fr, conn, url, origin, req_method);
+    }
+    fr->x = route_request(gw, conn, url, method);
+    return exchange_handle_request(fr->x, upload_data, upload_data_size);
+}
+
+/* The request line's target as received: the raw path and the query (for the access log). */
+typedef struct target_scan {
+    buf *out;
+    bool first;
+} target_scan;
+
+static enum MHD_Result append_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    target_scan *t = cls;
+    buf_append_byte(t->out, t->first ? '?' : '&');
+    t->first = false;
+    buf_append_str(t->out, key);
+    if (value) {
+        buf_append_byte(t->out, '=');
+        buf_append_str(t->out, value);
+    }
+    return MHD_YES;
+}
+
+static void peer_of(struct MHD_Connection *conn, char *out, size_t n)
+{
+    out[0] = 0;
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!ci || !ci->client_addr) return;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)n);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct in6_addr *a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(a6)) inet_ntop(AF_INET, &a6->s6_addr[12], out, (socklen_t)n);
+        else inet_ntop(AF_INET6, a6, out, (socklen_t)n);
+    }
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls, enum MHD_RequestTerminationCode toe)
 {
-    if (*req_cls && *req_cls != &ADMIN_REQUEST) exchange_completed(*req_cls, toe);
+    http_front *f = cls;
+    gateway *gw = f->gw;
+    front_request *fr = *req_cls;
     *req_cls = NULL;
+    if (!fr) return;
+    exchange_outcome o = {.grpc_code = -1};
+    if (fr->x) {
+        exchange_get_outcome(fr->x, &o);
+        exchange_completed(fr->x, toe);
+    } else if (fr->a) {
+        o.http_status = admin_request_status(fr->a);
+        o.bytes_out = admin_request_bytes_out(fr->a);
+        admin_request_completed(fr->a);
+    } else {
+        o.http_status = fr->status;
+    }
+    /* A client that left before its answer: logged as 499 (client closed request), as nginx does. */
+    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !o.streamed && toe != MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN)
+        o.http_status = 499;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    int64_t us = (int64_t)(now.tv_sec - fr->started.tv_sec) * 1000000 + (now.tv_nsec - fr->started.tv_nsec) / 1000;
+    if (!fr->a) metrics_observe(gw->metrics, o.route, o.http_status, o.grpc_code, us, o.bytes_in, o.bytes_out);
+    if (gw->access_log != ACCESSLOG_OFF) {
+        char peer[INET6_ADDRSTRLEN];
+        peer_of(conn, peer, sizeof peer);
+        buf target = BUF_INIT;
+        buf_append_str(&target, fr->url);
+        target_scan t = {&target, true};
+        MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, append_arg, &t);
+        access_record rec = {.time = fr->arrived, .peer = peer[0] ? peer : NULL, .method = fr->method,
+                             .target = (const char *)target.data, .http_status = o.http_status,
+                             .grpc_code = o.grpc_code, .duration_us = us, .bytes_in = o.bytes_in,
+                             .bytes_out = o.bytes_out};
+        accesslog_write(STDOUT_FILENO, gw->access_log, &rec);
+        buf_free(&target);
+    }
+    free(fr);
 }
 
 /* Paths are matched raw: percent-decoding follows the google.api.http rules in the router, and query
@@ -209,27 +336,59 @@ static void log_mhd(void *cls, const char *fmt, va_list ap)
     vfprintf(stderr, fmt, ap);
 }
 
-gw_err *http_front_start(http_front **out, gateway *gw)
+static gw_err *read_pem(const char *path, char **out)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return gw_err_new(GRPC_STATUS_INVALID_ARGUMENT, "cannot read %s: %s", path, strerror(errno));
+    buf b = BUF_INIT;
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0) buf_append(&b, chunk, n);
+    fclose(fp);
+    if (b.len == 0) {
+        buf_free(&b);
+        return gw_err_new(GRPC_STATUS_INVALID_ARGUMENT, "%s is empty", path);
+    }
+    *out = (char *)buf_steal(&b, NULL);
+    return NULL;
+}
+
+gw_err *http_front_start(http_front **out, gateway *gw, const char *addr, bool admin_only)
 {
     http_front *f = calloc(1, sizeof *f);
     if (!f) abort();
     f->gw = gw;
+    f->is_admin = admin_only;
     f->listen_fd = -1;
-    gw_err *e = bind_listener(f, gw->config->listen);
+    const gw_config *c = gw->config;
+    gw_err *e = NULL;
+    bool tls = *c->tls_cert || *c->tls_key;
+    if (tls && (!*c->tls_cert || !*c->tls_key))
+        e = gw_err_new(GRPC_STATUS_INVALID_ARGUMENT, "--tls-cert and --tls-key go together");
+    if (!e && tls) e = read_pem(c->tls_cert, &f->tls_cert);
+    if (!e && tls) e = read_pem(c->tls_key, &f->tls_key);
+    if (!e) e = bind_listener(f, addr);
     if (e) {
+        free(f->tls_cert);
+        free(f->tls_key);
         free(f);
         return e;
     }
-    const gw_config *c = gw->config;
     unsigned threads = c->http_threads;
     if (threads == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         threads = n > 0 ? (unsigned)n : 1;
     }
+    if (admin_only) threads = 1;
     unsigned idle_s = c->idle_timeout_us == DURATION_NONE ? 0 : (unsigned)(c->idle_timeout_us / 1000000);
     if (c->idle_timeout_us != DURATION_NONE && idle_s == 0) idle_s = 1;
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE | MHD_USE_ITC |
-                     MHD_USE_ERROR_LOG;
+                     MHD_USE_ERROR_LOG | (tls ? MHD_USE_TLS : 0);
+    struct MHD_OptionItem tls_opts[] = {
+        {tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, f->tls_cert},
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, f->tls_key},
+        {MHD_OPTION_END, 0, NULL},
+    };
     f->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, f,
         MHD_OPTION_EXTERNAL_LOGGER, log_mhd, f,
@@ -240,11 +399,15 @@ gw_err *http_front_start(http_front **out, gateway *gw)
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, c->max_header_bytes,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, f,
         MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, f,
+        MHD_OPTION_ARRAY, tls_opts,
         MHD_OPTION_END);
     if (!f->daemon) {
         close(f->listen_fd);
+        free(f->tls_cert);
+        free(f->tls_key);
         free(f);
-        return gw_err_new(GRPC_STATUS_INTERNAL, "cannot start the HTTP server");
+        return gw_err_new(GRPC_STATUS_INTERNAL, tls ? "cannot start the HTTPS server (check the certificate and key)"
+                                                    : "cannot start the HTTP server");
     }
     f->listen_fd = -1;   /* the daemon owns it now (until quiesced) */
     *out = f;
@@ -267,5 +430,7 @@ void http_front_stop(http_front *f)
     if (!f) return;
     MHD_stop_daemon(f->daemon);
     if (f->listen_fd >= 0) close(f->listen_fd);
+    free(f->tls_cert);
+    free(f->tls_key);
     free(f);
 }

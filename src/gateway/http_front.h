@@ -4,6 +4,7 @@
 #ifndef GW_HTTP_FRONT_H
 #define GW_HTTP_FRONT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -11,8 +12,9 @@
 
 typedef struct http_front http_front;
 
-/* Binds gw->config->listen and starts serving. */
-gw_err *http_front_start(http_front **out, gateway *gw);
+/* Binds `addr` and starts serving: the API (and the admin endpoints unless --admin-listen moved them),
+ * or, with `admin_only`, the admin endpoints alone. HTTPS when --tls-cert/--tls-key are set. */
+gw_err *http_front_start(http_front **out, gateway *gw, const char *addr, bool admin_only);
 /* The address actually bound, "HOST:PORT" (the real port when 0 was asked for). */
 const char *http_front_address(const http_front *f);
 /* Stops accepting new connections (shutdown, first step). */

@@ -3,18 +3,26 @@
 #include <grpc/grpc.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "accesslog.h"
+#include "admin.h"
+#include "build-config.h"
 #include "config.h"
+#include "cors.h"
 #include "descpool.h"
 #include "evloop.h"
 #include "exchange.h"
 #include "gateway.h"
+#include "grpc_timeout.h"
 #include "http_front.h"
+#include "metrics.h"
+#include "openapi.h"
 #include "router.h"
 #include "upstream.h"
 
@@ -55,6 +63,42 @@ static void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
+static bool signal_pending(void)
+{
+    sigset_t pending;
+    return sigpending(&pending) == 0 && (sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM));
+}
+
+/* Waits (polling every 10 ms) until done() or `limit_ms` passed; a second signal exits at once. */
+static void wait_until(bool (*done)(void), long limit_ms)
+{
+    for (long waited = 0; !done() && waited < limit_ms; waited += 10) {
+        if (signal_pending()) {
+            fputs("grpc-json-gateway: second signal: exiting now\n", stderr);
+            _exit(1);
+        }
+        sleep_ms(10);
+    }
+}
+
+static bool unary_drained(void) { return exchange_unary_in_flight() == 0; }
+static bool nothing_suspended(void) { return exchange_suspended_count() == 0 && admin_suspended_count() == 0; }
+static bool no_exchange_left(void) { return exchange_live_count() == 0 && admin_suspended_count() == 0; }
+
+/* The operations pieces: metrics, CORS, access log, OpenAPI document, admin path checks. */
+static void setup_operations(gateway *gw, const gw_config *cfg)
+{
+    gw_err *e;
+    if (!accesslog_parse_format(cfg->access_log, &gw->access_log))
+        fatal("settings", gw_err_new(GRPC_STATUS_INVALID_ARGUMENT, "--access-log must be off, text or json, not '%s'", cfg->access_log), 2);
+    if ((e = cors_new(&gw->cors, (const char *const *)cfg->cors_origins, cfg->n_cors_origins, CORS_DEFAULT_MAX_AGE_S)))
+        fatal("--cors-origin", e, 2);
+    if ((e = admin_check_paths(gw))) fatal("settings", e, 2);
+    gw->metrics = metrics_new(gw->router);
+    buf_init(&gw->openapi);
+    if ((e = openapi_render(gw->pool, gw->router, &cfg->json, &gw->openapi))) fatal("OpenAPI document", e, 1);
+}
+
 int main(int argc, char **argv)
 {
     gw_config cfg;
@@ -78,40 +122,51 @@ int main(int argc, char **argv)
     gw_err *e = router_add_pool(routes, pool);
     if (e) fatal("routes", e, 2);
 
-    grpc_init();
     gateway gw = {.config = &cfg, .pool = pool, .router = routes};
     atomic_init(&gw.shutting_down, false);
+    setup_operations(&gw, &cfg);
+
+    grpc_init();
     if ((e = evloop_start(&gw.evloop))) fatal("start-up", e, 1);
     if ((e = upstream_start(&gw.upstream, &cfg, pool))) fatal("backend", e, 2);
-    http_front *front = NULL;
-    if ((e = http_front_start(&front, &gw))) fatal("listen", e, 1);
+    http_front *front = NULL, *admin = NULL;
+    if ((e = http_front_start(&front, &gw, cfg.listen, false))) fatal("listen", e, 1);
+    if (*cfg.admin_listen && (e = http_front_start(&admin, &gw, cfg.admin_listen, true))) fatal("admin listen", e, 1);
 
-    if (!cfg.quiet)
-        fprintf(stderr, "grpc-json-gateway: %zu routes, backend %s\n", router_count(routes), cfg.backend);
+    if (!cfg.quiet) {
+        fprintf(stderr, "grpc-json-gateway %s: %zu routes, backend %s%s\n", PACKAGE_VERSION, router_count(routes),
+                cfg.backend, cfg.backend_tls ? " (TLS)" : "");
+        if (admin) fprintf(stderr, "admin endpoints on %s\n", http_front_address(admin));
+    }
     fprintf(stderr, "listening on %s\n", http_front_address(front));
 
     int sig = 0;
     sigwait(&sigs, &sig);
-    if (!cfg.quiet) fprintf(stderr, "grpc-json-gateway: %s: shutting down\n", strsignal(sig));
+    if (!cfg.quiet) fprintf(stderr, "grpc-json-gateway: %s: draining\n", strsignal(sig));
+    /* Readiness turns 503 at once, no new connections are taken, streams end with UNAVAILABLE,
+     * unary calls in flight get up to --drain-timeout to finish; a second signal exits at once. */
     atomic_store(&gw.shutting_down, true);
     http_front_quiesce(front);
-
-    /* End every call in flight; their connections resume, answer and complete. */
+    if (admin) http_front_quiesce(admin);
+    exchange_cancel_streams();
+    long drain_ms = cfg.drain_timeout_us == DURATION_NONE ? 24L * 3600 * 1000 : (long)(cfg.drain_timeout_us / 1000);
+    wait_until(unary_drained, drain_ms);
     exchange_cancel_all();
-    for (int waited = 0; exchange_suspended_count() > 0 && waited < SHUTDOWN_RESUME_WAIT_MS; waited += 10) {
-        sigset_t pending;
-        if (sigpending(&pending) == 0 && (sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM))) _exit(1);
-        sleep_ms(10);
-        exchange_cancel_all();
-    }
-    if (exchange_suspended_count() > 0) {
+    wait_until(nothing_suspended, SHUTDOWN_RESUME_WAIT_MS);
+    if (!nothing_suspended()) {
         fprintf(stderr, "grpc-json-gateway: connections still waiting after %d ms; exiting\n", SHUTDOWN_RESUME_WAIT_MS);
         _exit(1);
     }
+    /* Let answered requests and WebSockets finish their last bytes (bounded). */
+    wait_until(no_exchange_left, SHUTDOWN_RESUME_WAIT_MS);
+    if (admin) http_front_stop(admin);
     http_front_stop(front);
     upstream_stop(gw.upstream);
     evloop_stop(gw.evloop);
     grpc_shutdown();
+    metrics_free(gw.metrics);
+    cors_free(gw.cors);
+    buf_free(&gw.openapi);
     router_free(routes);
     descpool_free(pool);
     config_free(&cfg);

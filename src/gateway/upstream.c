@@ -1,6 +1,7 @@
 /* upstream.c: channel, completion queue and its threads (see upstream.h). */
 #include "upstream.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <grpc/grpc_security.h>
 #include <grpc/support/time.h>
 
+#include "buf.h"
 #include "build-config.h"
 #include "grpc_timeout.h"
 
@@ -55,6 +57,48 @@ static void *cq_thread(void *arg)
     return NULL;
 }
 
+static gw_err *read_file_text(const char *path, char **out)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return gw_err_new(GRPC_STATUS_INVALID_ARGUMENT, "cannot read %s: %s", path, strerror(errno));
+    buf b = BUF_INIT;
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0) buf_append(&b, chunk, n);
+    fclose(fp);
+    buf_append(&b, "", 0);
+    *out = (char *)buf_steal(&b, NULL);
+    return NULL;
+}
+
+/* Plain-text HTTP/2, or TLS with the given roots (default: the system's) and an optional client
+ * certificate for mutual TLS. */
+static gw_err *backend_credentials(const gw_config *c, grpc_channel_credentials **out)
+{
+    if (!c->backend_tls) {
+        if (*c->backend_ca || *c->backend_cert || *c->backend_key)
+            return gw_err_new(GRPC_STATUS_INVALID_ARGUMENT, "--backend-ca/--backend-cert/--backend-key need --backend-tls");
+        *out = grpc_insecure_credentials_create();
+        return NULL;
+    }
+    if (!*c->backend_cert != !*c->backend_key)
+        return gw_err_new(GRPC_STATUS_INVALID_ARGUMENT, "--backend-cert and --backend-key go together");
+    char *ca = NULL, *cert = NULL, *key = NULL;
+    gw_err *e = NULL;
+    if (*c->backend_ca) e = read_file_text(c->backend_ca, &ca);
+    if (!e && *c->backend_cert) e = read_file_text(c->backend_cert, &cert);
+    if (!e && *c->backend_key) e = read_file_text(c->backend_key, &key);
+    if (!e) {
+        grpc_ssl_pem_key_cert_pair pair = {key, cert};
+        *out = grpc_ssl_credentials_create(ca, cert ? &pair : NULL, NULL, NULL);
+        if (!*out) e = gw_err_new(GRPC_STATUS_INVALID_ARGUMENT, "cannot create TLS credentials for the backend");
+    }
+    free(ca);
+    free(cert);
+    free(key);
+    return e;
+}
+
 gw_err *upstream_start(upstream **out, const gw_config *c, const descpool *pool)
 {
     upstream *u = calloc(1, sizeof *u);
@@ -73,8 +117,21 @@ gw_err *upstream_start(upstream **out, const gw_config *c, const descpool *pool)
         {GRPC_ARG_STRING, GRPC_ARG_PRIMARY_USER_AGENT_STRING, {.string = user_agent}},
         {GRPC_ARG_INTEGER, GRPC_ARG_ENABLE_HTTP_PROXY, {.integer = 0}},
     };
-    grpc_channel_args cargs = {sizeof args / sizeof args[0], args};
-    grpc_channel_credentials *creds = grpc_insecure_credentials_create();
+    grpc_arg all_args[sizeof args / sizeof args[0] + 2];
+    size_t n_args = sizeof args / sizeof args[0];
+    memcpy(all_args, args, sizeof args);
+    if (*c->backend_authority) {
+        /* The name the backend's certificate carries, and the :authority the calls send. */
+        all_args[n_args++] = (grpc_arg){GRPC_ARG_STRING, GRPC_SSL_TARGET_NAME_OVERRIDE_ARG, {.string = c->backend_authority}};
+        all_args[n_args++] = (grpc_arg){GRPC_ARG_STRING, GRPC_ARG_DEFAULT_AUTHORITY, {.string = c->backend_authority}};
+    }
+    grpc_channel_args cargs = {n_args, all_args};
+    grpc_channel_credentials *creds = NULL;
+    gw_err *e = backend_credentials(c, &creds);
+    if (e) {
+        free(u);
+        return e;
+    }
     u->channel = grpc_channel_create(c->backend, creds, &cargs);
     grpc_channel_credentials_release(creds);
     if (!u->channel) {

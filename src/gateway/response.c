@@ -1,0 +1,57 @@
+/* response.c: headers common to every response, and queueing of simple responses (see response.h). */
+#include "response.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cors.h"
+
+typedef struct expose_scan {
+    buf list;
+} expose_scan;
+
+static enum MHD_Result collect_name(void *cls, enum MHD_ValueKind kind, const char *name, const char *value)
+{
+    if (kind == MHD_HEADER_KIND) cors_expose_add(&((expose_scan *)cls)->list, name);
+    return MHD_YES;
+}
+
+static void add_header(void *cls, const char *name, const char *value)
+{
+    MHD_add_response_header(cls, name, value);
+}
+
+void response_finish(const gateway *gw, struct MHD_Connection *conn, struct MHD_Response *r)
+{
+    if (!cors_enabled(gw->cors)) return;
+    const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+    if (!origin) return;
+    expose_scan s = {BUF_INIT};
+    MHD_get_response_headers(r, collect_name, &s);
+    cors_response_headers(gw->cors, origin, s.list.data ? (const char *)s.list.data : "", add_header, r);
+    buf_free(&s.list);
+}
+
+enum MHD_Result response_queue_static(const gateway *gw, struct MHD_Connection *conn, unsigned status,
+                                      const char *content_type, const char *body)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    response_finish(gw, conn, r);
+    enum MHD_Result rc = MHD_queue_response(conn, status, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
+enum MHD_Result response_queue_owned(const gateway *gw, struct MHD_Connection *conn, unsigned status,
+                                     const char *content_type, buf *body)
+{
+    size_t len;
+    uint8_t *data = buf_steal(body, &len);
+    struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback(len, data, free);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    response_finish(gw, conn, r);
+    enum MHD_Result rc = MHD_queue_response(conn, status, r);
+    MHD_destroy_response(r);
+    return rc;
+}
