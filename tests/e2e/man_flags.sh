@@ -12,12 +12,13 @@ page_flags() {
     sed 's/\\-/-/g' | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u
 }
 
-# The text of a flag's entry in a page (tag line and body up to the next macro that ends it).
+# The text of a flag's entry under OPTIONS (tag line and body up to the next macro that ends it).
 page_entry() {
   local page=$1 flag=$2
   sed 's/\\-/-/g' "$page" | awk -v f="$flag" '
+    /^\.SH/ { opts = ($0 ~ /^\.SH OPTIONS/) }
     /^\.(TP|PP|SH|SS)/ { if (on) done = 1; on = 0; tag = ($0 == ".TP"); next }
-    tag && !done { tag = 0; n = split($0, w, /[ ,"]+/); for (i = 1; i <= n; i++) if (w[i] == f) on = 1 }
+    tag && opts && !done { tag = 0; n = split($0, w, /[ ,"]+/); for (i = 1; i <= n; i++) if (w[i] == f) on = 1 }
     on { print }'
 }
 
