@@ -19,6 +19,13 @@ gw_err *gw_err_new(grpc_status_code code, const char *fmt, ...)
     if (!e || !b.data) abort();
     e->code = code;
     e->message = (char *)buf_steal(&b, NULL);
+    e->http_status = 0;
+    return e;
+}
+
+gw_err *gw_err_http(gw_err *e, unsigned http_status)
+{
+    if (e) e->http_status = http_status;
     return e;
 }
 

@@ -98,7 +98,6 @@ struct exchange {
     size_t body_bytes;
     size_t messages_sent;
     gw_err *request_err;              /* answer with this once the body is read */
-    unsigned request_err_http;        /* its HTTP status when not the mapped one (413) */
     bool answer_before_body;          /* refuse without reading the body (declared too large) */
     bool headers_seen;                /* the handler's first invocation (headers only) is past */
     bool body_done;
@@ -309,7 +308,7 @@ exchange *exchange_new_error(const gateway *gw, struct MHD_Connection *conn, gw_
     x->request_err = err;
     if (allow) {
         x->allow = strdup(allow);
-        x->request_err_http = MHD_HTTP_METHOD_NOT_ALLOWED;
+        gw_err_http(err, MHD_HTTP_METHOD_NOT_ALLOWED);
     }
     return x;
 }
@@ -425,9 +424,10 @@ static exchange *exchange_setup(const gateway *gw, struct MHD_Connection *conn, 
         /* A body declared larger than the limit is refused before it is read. */
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > cfg->max_body_bytes) {
-            x->request_err = gw_err_new(GRPC_STATUS_RESOURCE_EXHAUSTED, "request body of %s bytes exceeds the limit of %zu bytes",
-                                        cl, cfg->max_body_bytes);
-            x->request_err_http = MHD_HTTP_CONTENT_TOO_LARGE;
+            x->request_err = gw_err_http(gw_err_new(GRPC_STATUS_RESOURCE_EXHAUSTED,
+                                                    "request body of %s bytes exceeds the limit of %zu bytes", cl,
+                                                    cfg->max_body_bytes),
+                                         MHD_HTTP_CONTENT_TOO_LARGE);
             x->answer_before_body = true;
             return x;
         }
@@ -477,6 +477,10 @@ static grpc_slice message_bytes(grpc_byte_buffer *bb)
 /* Appends the JSON of a response message (or of its response_body field) to out. */
 static gw_err *render_message(exchange *x, grpc_byte_buffer *bb, buf *out)
 {
+    size_t limit = x->gw->config->max_message_bytes;
+    size_t n = grpc_byte_buffer_length(bb);
+    if (n > limit)
+        return gw_err_new(GRPC_STATUS_RESOURCE_EXHAUSTED, "received message larger than max (%zu vs. %zu)", n, limit);
     grpc_slice s = message_bytes(bb);
     const route *r = x->match.route;
     gw_err *e;
@@ -560,7 +564,7 @@ static void answer_with_error(exchange *x, const gw_err *e)
 {
     buf_reset(&x->out);
     render_status(x, e, &x->out);
-    set_plain_answer(x, status_to_http(e ? e->code : x->status));
+    set_plain_answer(x, e && e->http_status ? e->http_status : status_to_http(e ? e->code : x->status));
 }
 
 /* ------------------------------------------------------------------ suspend / resume */
@@ -901,8 +905,9 @@ static gw_err *build_request_message(exchange *x, const char *text, size_t len, 
     e = json_to_pb(x->gw->pool, x->method->input, msg_json, &x->gw->config->json, msg);
     json_decref(msg_json);
     if (!e && msg->len > x->gw->config->max_message_bytes)
-        e = gw_err_new(GRPC_STATUS_RESOURCE_EXHAUSTED, "request message of %zu bytes exceeds the limit of %zu",
-                       msg->len, x->gw->config->max_message_bytes);
+        e = gw_err_http(gw_err_new(GRPC_STATUS_RESOURCE_EXHAUSTED, "request message of %zu bytes exceeds the limit of %zu",
+                                   msg->len, x->gw->config->max_message_bytes),
+                        MHD_HTTP_CONTENT_TOO_LARGE);
     return e;
 }
 
@@ -1199,8 +1204,8 @@ static enum MHD_Result websocket_handshake(exchange *x)
     const char *key = MHD_lookup_connection_value(x->conn, MHD_HEADER_KIND, "Sec-WebSocket-Key");
     char accept[29];
     if (!version || strcmp(version, "13") != 0) {
-        x->request_err = gw_err_new(GRPC_STATUS_INVALID_ARGUMENT, "unsupported WebSocket version (13 is supported)");
-        x->request_err_http = MHD_HTTP_UPGRADE_REQUIRED;
+        x->request_err = gw_err_http(gw_err_new(GRPC_STATUS_INVALID_ARGUMENT, "unsupported WebSocket version (13 is supported)"),
+                                     MHD_HTTP_UPGRADE_REQUIRED);
         return answer_request_error(x);
     }
     if (!ws_accept_key(key, accept)) {
@@ -1227,7 +1232,6 @@ static enum MHD_Result answer_request_error(exchange *x)
     gw_err *e = x->request_err;
     x->request_err = NULL;
     answer_with_error(x, e);
-    if (x->request_err_http) x->http_status = x->request_err_http;
     pthread_mutex_unlock(&x->lock);
     gw_err_free(e);
     return queue_plain(x);
@@ -1372,9 +1376,9 @@ enum MHD_Result exchange_handle_request(exchange *x, const char *upload_data, si
         }
         if (x->kind == X_UNARY || x->kind == X_SERVER_STREAM) {
             if (x->body.len + size > cfg->max_body_bytes) {
-                x->request_err = gw_err_new(GRPC_STATUS_RESOURCE_EXHAUSTED,
-                                            "request body exceeds the limit of %zu bytes", cfg->max_body_bytes);
-                x->request_err_http = MHD_HTTP_CONTENT_TOO_LARGE;
+                x->request_err = gw_err_http(gw_err_new(GRPC_STATUS_RESOURCE_EXHAUSTED,
+                                                        "request body exceeds the limit of %zu bytes", cfg->max_body_bytes),
+                                             MHD_HTTP_CONTENT_TOO_LARGE);
                 buf_free(&x->body);
             } else {
                 buf_append(&x->body, upload_data, size);

@@ -1,7 +1,6 @@
 /* upstream.c: channel, completion queue and its threads (see upstream.h). */
 #include "upstream.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,9 +9,9 @@
 #include <grpc/grpc_security.h>
 #include <grpc/support/time.h>
 
-#include "buf.h"
 #include "build-config.h"
 #include "grpc_timeout.h"
+#include "pem_file.h"
 
 /* Reconnect backoff towards a backend that went away: short, so that a restarted backend is used
  * again within a fraction of a second (gRPC's defaults grow to 120 s). */
@@ -57,17 +56,13 @@ static void *cq_thread(void *arg)
     return NULL;
 }
 
+/* The PEM text of a --backend-* file: pem_file_read refuses an unreadable, empty, oversized or
+ * non-PEM file at start-up, which gRPC would only notice at the first connection attempt (and then
+ * fail every call with a vague UNAVAILABLE). */
 static gw_err *read_file_text(const char *path, char **out)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return gw_err_new(GRPC_STATUS_INVALID_ARGUMENT, "cannot read %s: %s", path, strerror(errno));
-    buf b = BUF_INIT;
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0) buf_append(&b, chunk, n);
-    fclose(fp);
-    buf_append(&b, "", 0);
-    *out = (char *)buf_steal(&b, NULL);
+    char why[512];
+    if (!pem_file_read(path, out, why, sizeof why)) return gw_err_new(GRPC_STATUS_INVALID_ARGUMENT, "%s", why);
     return NULL;
 }
 
@@ -116,6 +111,12 @@ gw_err *upstream_start(upstream **out, const gw_config *c, const descpool *pool)
         {GRPC_ARG_INTEGER, GRPC_ARG_DNS_MIN_TIME_BETWEEN_RESOLUTIONS_MS, {.integer = UPSTREAM_DNS_MIN_RERESOLUTION_MS}},
         {GRPC_ARG_STRING, GRPC_ARG_PRIMARY_USER_AGENT_STRING, {.string = user_agent}},
         {GRPC_ARG_INTEGER, GRPC_ARG_ENABLE_HTTP_PROXY, {.integer = 0}},
+        /* The minimal channel stack costs about a tenth less CPU per call. It leaves out the
+         * deadline filter (turned back on just below: without it deadlines would not fire) and the
+         * message-size filter (the exchange checks received sizes itself; the transport buffers a
+         * whole message before either check can run, so nothing is lost). */
+        {GRPC_ARG_INTEGER, GRPC_ARG_MINIMAL_STACK, {.integer = 1}},
+        {GRPC_ARG_INTEGER, GRPC_ARG_ENABLE_DEADLINE_CHECKS, {.integer = 1}},
     };
     grpc_arg all_args[sizeof args / sizeof args[0] + 2];
     size_t n_args = sizeof args / sizeof args[0];

@@ -69,6 +69,17 @@ expect_eq 9 "$calls_before" "the backend saw only the calls that were valid"
 req GET "$GW_URL/healthz"
 expect_eq 200 "$STATUS" "healthz"
 
+# --max-message-bytes bounds the messages both ways: a request message over it is 413 (not sent), a
+# reply over it is RESOURCE_EXHAUSTED (429), as gRPC reports it.
+start_gateway gwsmall --backend "127.0.0.1:$GREETER_PORT" --max-message-bytes 100
+name95=$(head -c 95 /dev/zero | tr '\0' 'n')
+req POST "$GW_URL/v1/hello" -d "{\"name\":\"$name95\"}"
+expect_eq 429 "$STATUS" "reply over --max-message-bytes is 429"
+expect_contains "larger than max" "$BODY" "and says why"
+name150=$(head -c 150 /dev/zero | tr '\0' 'n')
+req POST "$GW_URL/v1/hello" -d "{\"name\":\"$name150\"}"
+expect_eq 413 "$STATUS" "request message over --max-message-bytes is 413"
+
 # Deadlines: a slow backend and a Grpc-Timeout -> 504, and the backend sees its deadline pass.
 start slow "$GREETER_SERVER" --listen 127.0.0.1:0 --delay-ms 1500
 start_gateway gwslow --backend "127.0.0.1:$(listen_port slow)"
