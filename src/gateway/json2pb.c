@@ -4,7 +4,6 @@
  * records as it goes. A length-delimited record (sub-message, packed array, map entry) gets a
  * one-byte length placeholder; the few longer than 127 bytes are remembered and widened in a single
  * pass at the end, so nothing is copied while nesting and the cost stays linear. */
-#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,10 @@
 #define ONEOF_STACK_SLOTS 16
 #define MAX_DESCRIBED_CHARS 64          /* longest bit of a bad value quoted in an error */
 #define MAX_EXPONENT 1000               /* "1e999999" must not loop; anything this big overflows */
+/* The smallest magnitude that no longer rounds to a finite float: FLT_MAX plus half its ulp (2^103;
+ * the tie rounds to even, which is infinity). Values between FLT_MAX and this, such as the
+ * 3.4028235e+38 that pb_to_json prints for FLT_MAX, round to FLT_MAX and are in range. */
+#define FLOAT_OVERFLOW_LIMIT 0x1.ffffffp+127
 
 /* ------------------------------------------------------------------ errors */
 
@@ -357,7 +360,7 @@ static gw_err *convert_number(j2p_ctx *c, const pb_field *f, const json_t *j, co
         return NULL;
     case PB_TYPE_FLOAT:
         if (!json_double(j, &d, &why)) break;
-        if (isfinite(d) && fabs(d) > FLT_MAX) {
+        if (isfinite(d) && fabs(d) >= FLOAT_OVERFLOW_LIMIT) {
             why = "%V is out of range";
             break;
         }

@@ -460,6 +460,12 @@ START_TEST(float_bool_bytes_enum_input_rules)
                 "{\"fDouble\":1500,\"fFloat\":3,\"rFloat\":[\"NaN\",\"Infinity\",3.4028235e+38]}");
     expect_error("{\"fFloat\":3.5e38}", "(float): 3.5e+38 is out of range");
     expect_error("{\"fFloat\":\"-1e39\"}", "out of range");
+    /* FLT_MAX prints as 3.4028235e+38, a little above FLT_MAX: it must read back (anything that
+     * rounds to a finite float is in range; FLT_MAX + half an ulp rounds to infinity). */
+    expect_json("{\"fFloat\":3.4028235e+38,\"rFloat\":[-3.4028235e38,\"3.4028235e38\",3.4028235677973362e38]}",
+                "{\"fFloat\":3.4028235e+38,\"rFloat\":[-3.4028235e+38,3.4028235e+38,3.4028235e+38]}");
+    expect_error("{\"fFloat\":3.4028235677973366e38}", "out of range");
+    expect_error("{\"wFloat\":-3.4028235677973366e38}", "out of range");
     expect_error("{\"fDouble\":\"1e999\"}", "(double): \"1e999\" is out of range");
     expect_error("{\"fDouble\":\"nan\"}", "\"nan\" is not a number");
     expect_error("{\"fDouble\":\"1,5\"}", "is not a number");
