@@ -1,5 +1,6 @@
 /* main.c: grpc-json-gateway start-up and shutdown: settings, descriptors, routes, the backend
  * channel, the HTTP front end, and the signals that stop them. */
+#include <dlfcn.h>
 #include <grpc/grpc.h>
 #include <pthread.h>
 #include <signal.h>
@@ -55,6 +56,26 @@ static descpool *load_descriptors(const gw_config *c)
     if (!e) e = descpool_finish(pool);
     if (e) fatal("descriptors", e, 2);
     return pool;
+}
+
+/* gRPC core locks with absl::Mutex, and Debian's absl build keeps the mutex deadlock detector on: a
+ * lock-order graph updated on every lock, a few percent of the gateway's CPU. It is a debugging aid,
+ * so it is turned off when the library offers the switch (looked up by name: it is a C++ function of
+ * a versioned namespace; when absent, nothing changes). */
+static void disable_absl_deadlock_detection(void)
+{
+    static const char *const NAMES[] = {
+        "_ZN4absl7debian329SetMutexDeadlockDetectionModeENS0_15OnDeadlockCycleE",
+        "_ZN4absl12lts_2022062329SetMutexDeadlockDetectionModeENS0_15OnDeadlockCycleE",
+        "_ZN4absl29SetMutexDeadlockDetectionModeENS_15OnDeadlockCycleE",
+    };
+    for (size_t i = 0; i < sizeof NAMES / sizeof NAMES[0]; i++) {
+        void (*set_mode)(int) = (void (*)(int))dlsym(RTLD_DEFAULT, NAMES[i]);
+        if (set_mode) {
+            set_mode(0);   /* absl::OnDeadlockCycle::kIgnore */
+            return;
+        }
+    }
 }
 
 static void sleep_ms(long ms)
@@ -126,6 +147,7 @@ int main(int argc, char **argv)
     atomic_init(&gw.shutting_down, false);
     setup_operations(&gw, &cfg);
 
+    disable_absl_deadlock_detection();
     grpc_init();
     if ((e = evloop_start(&gw.evloop))) fatal("start-up", e, 1);
     if ((e = upstream_start(&gw.upstream, &cfg, pool))) fatal("backend", e, 2);
