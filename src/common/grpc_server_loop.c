@@ -19,6 +19,8 @@
 #include <grpc/grpc_security.h>
 #include <grpc/support/time.h>
 
+#include "pem_file.h"
+
 struct gsl_loop {
     const gsl_config *cfg;
     grpc_server *server;
@@ -44,6 +46,12 @@ struct gsl_loop {
     pthread_t signal_thread;
     atomic_int stop_signal; /* the signal that started the stop, 0 before */
 };
+
+/* The PEM text of the TLS files (heap strings, NULL when not configured); freed once the listener
+ * is bound, as gRPC keeps its own copies. */
+typedef struct tls_pem {
+    char *cert, *key, *client_ca;
+} tls_pem;
 
 int64_t gsl_now_ms(void)
 {
@@ -157,8 +165,56 @@ static void run_loop(gsl_loop *loop)
     }
 }
 
+static bool is_set(const char *path) { return path && *path; }
+
+static void tls_pem_free(tls_pem *pem)
+{
+    free(pem->cert);
+    free(pem->key);
+    free(pem->client_ca);
+    memset(pem, 0, sizeof *pem);
+}
+
+/* Checks the TLS settings and reads their files (before gRPC starts). Returns 0, or 2 after saying
+ * why on stderr. */
+static int tls_pem_load(const gsl_config *cfg, tls_pem *pem)
+{
+    memset(pem, 0, sizeof *pem);
+    if (!is_set(cfg->tls_cert) && !is_set(cfg->tls_key) && !is_set(cfg->tls_client_ca)) return 0;
+    if (!is_set(cfg->tls_cert) || !is_set(cfg->tls_key)) {
+        fprintf(stderr, "%s: TLS needs both a certificate and its private key%s\n", cfg->prog,
+                is_set(cfg->tls_client_ca) ? " (client roots alone are not enough)" : "");
+        return 2;
+    }
+    char err[512];
+    if (!pem_file_read(cfg->tls_cert, &pem->cert, err, sizeof err) ||
+        !pem_file_read(cfg->tls_key, &pem->key, err, sizeof err) ||
+        (is_set(cfg->tls_client_ca) && !pem_file_read(cfg->tls_client_ca, &pem->client_ca, err, sizeof err))) {
+        fprintf(stderr, "%s: %s\n", cfg->prog, err);
+        tls_pem_free(pem);
+        return 2;
+    }
+    return 0;
+}
+
+/* Plain-text credentials, or TLS with the server's certificate and, given client roots, a demand
+ * for a client certificate that they sign. */
+static grpc_server_credentials *server_credentials(const tls_pem *pem)
+{
+    if (!pem->cert) return grpc_insecure_server_credentials_create();
+    grpc_ssl_pem_key_cert_pair pair = {.private_key = pem->key, .cert_chain = pem->cert};
+    grpc_ssl_server_certificate_config *certs = grpc_ssl_server_certificate_config_create(pem->client_ca, &pair, 1);
+    grpc_ssl_client_certificate_request_type request =
+        pem->client_ca ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+                       : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE;
+    /* The options take ownership of the certificate config, and the credentials of the options. */
+    grpc_ssl_server_credentials_options *options =
+        grpc_ssl_server_credentials_create_options_using_config(request, certs);
+    return grpc_ssl_server_credentials_create_with_options(options);
+}
+
 /* Binds the listener; returns the bound port, or 0. */
-static int bind_listener(gsl_loop *loop)
+static int bind_listener(gsl_loop *loop, const tls_pem *pem)
 {
     grpc_arg args[] = {
         {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_ALLOW_REUSEPORT, .value.integer = 0},
@@ -166,9 +222,9 @@ static int bind_listener(gsl_loop *loop)
     grpc_channel_args channel_args = {.num_args = sizeof args / sizeof args[0], .args = args};
     loop->server = grpc_server_create(&channel_args, NULL);
     grpc_server_register_completion_queue(loop->server, loop->cq, NULL);
-    grpc_server_credentials *creds = grpc_insecure_server_credentials_create();
-    int port = grpc_server_add_http2_port(loop->server, loop->cfg->listen, creds);
-    grpc_server_credentials_release(creds);
+    grpc_server_credentials *creds = server_credentials(pem);
+    int port = creds ? grpc_server_add_http2_port(loop->server, loop->cfg->listen, creds) : 0;
+    if (creds) grpc_server_credentials_release(creds);
     return port;
 }
 
@@ -178,6 +234,9 @@ int gsl_serve(const gsl_config *cfg)
     gsl_loop *loop = &loop_storage;
     memset(loop, 0, sizeof *loop);
     loop->cfg = cfg;
+    tls_pem pem;
+    int tls_status = tls_pem_load(cfg, &pem);
+    if (tls_status != 0) return tls_status;
     loop->request.tag.done = on_request_done;
     loop->shutdown_tag.done = on_shutdown_done;
     th_heap_init(&loop->timers);
@@ -193,10 +252,16 @@ int gsl_serve(const gsl_config *cfg)
 
     grpc_init();
     loop->cq = grpc_completion_queue_create_for_next(NULL);
-    int port = bind_listener(loop);
+    int port = bind_listener(loop, &pem);
+    bool tls = pem.cert != NULL, mutual_tls = pem.client_ca != NULL;
+    tls_pem_free(&pem);
     if (port == 0) {
-        fprintf(stderr, "%s: cannot listen on %s (address in use, or not a local address)\n", cfg->prog,
-                cfg->listen);
+        if (tls)
+            fprintf(stderr, "%s: cannot listen on %s with TLS (address in use or not local, or the certificate "
+                            "and key were refused: gRPC's message above says which)\n", cfg->prog, cfg->listen);
+        else
+            fprintf(stderr, "%s: cannot listen on %s (address in use, or not a local address)\n", cfg->prog,
+                    cfg->listen);
         grpc_server_destroy(loop->server);   /* no listener, never started: may be destroyed directly */
         grpc_completion_queue_shutdown(loop->cq);
         while (grpc_completion_queue_next(loop->cq, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL).type !=
@@ -215,6 +280,9 @@ int gsl_serve(const gsl_config *cfg)
         fprintf(stderr, "%s: cannot start the signal thread: %s\n", cfg->prog, strerror(err));
         abort();
     }
+    if (tls)
+        fprintf(stderr, "%s: serving TLS%s\n", cfg->prog,
+                mutual_tls ? ", client certificates required (mutual TLS)" : "");
     const char *colon = strrchr(cfg->listen, ':');
     fprintf(stderr, "listening on %.*s:%d\n", (int)(colon - cfg->listen), cfg->listen, port);
     fflush(stderr);

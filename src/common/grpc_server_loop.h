@@ -1,5 +1,6 @@
-/* grpc_server_loop.h: a gRPC server driven by one completion-queue thread, with timers and a
- * bounded drain on SIGINT/SIGTERM. Shared by greeter-server and the echo test backend. */
+/* grpc_server_loop.h: a gRPC server driven by one completion-queue thread, with timers, optional TLS
+ * (and mutual TLS) and a bounded drain on SIGINT/SIGTERM. Shared by greeter-server and the echo test
+ * backend. */
 #ifndef GW_GRPC_SERVER_LOOP_H
 #define GW_GRPC_SERVER_LOOP_H
 
@@ -31,6 +32,10 @@ typedef struct gsl_config {
     const char *prog;      /* program name for messages */
     const char *listen;    /* "HOST:PORT"; port 0 picks a free port */
     int grace_ms;          /* how long in-flight calls may run after a stop signal before they are cancelled */
+    /* TLS: all NULL serves plain-text HTTP/2. tls_cert (PEM certificate chain) and tls_key (its PEM
+     * private key) together serve TLS; tls_client_ca (PEM roots) also requires every client to present
+     * a certificate that they sign (mutual TLS). Paths; the files are read once, before binding. */
+    const char *tls_cert, *tls_key, *tls_client_ca;
     gsl_call_fn on_call;
     void *user;            /* passed to on_call */
 } gsl_config;
@@ -40,7 +45,10 @@ typedef struct gsl_config {
  * on_call) until SIGINT or SIGTERM, then stops accepting, lets in-flight calls finish for up to
  * grace_ms, cancels the rest, and releases everything. SIGINT and SIGTERM are blocked in every thread
  * and taken by a dedicated signal thread; only the first one counts (the grace period bounds the
- * wait). Returns the process exit status: 0 after a clean stop, 1 when the address cannot be bound. */
+ * wait). Returns the process exit status: 0 after a clean stop; 1 when the address cannot be bound
+ * (with TLS also when gRPC refuses the certificate or key, e.g. a key that does not match); 2 when
+ * the TLS settings are incomplete (a certificate without its key, client roots without a certificate)
+ * or a TLS file cannot be read or is not PEM. Every failure is explained on stderr. */
 int gsl_serve(const gsl_config *cfg);
 
 /* For on_call and the tag callbacks (loop thread only). */

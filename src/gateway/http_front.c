@@ -21,6 +21,7 @@
 #include "exchange.h"
 #include "grpc_timeout.h"
 #include "metrics.h"
+#include "pem_file.h"
 #include "response.h"
 #include "router.h"
 
@@ -336,20 +337,12 @@ static void log_mhd(void *cls, const char *fmt, va_list ap)
     vfprintf(stderr, fmt, ap);
 }
 
+/* The PEM text of --tls-cert or --tls-key: pem_file_read refuses an unreadable, empty, oversized or
+ * non-PEM file (a directory or /dev/zero too) with a message naming it. */
 static gw_err *read_pem(const char *path, char **out)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return gw_err_new(GRPC_STATUS_INVALID_ARGUMENT, "cannot read %s: %s", path, strerror(errno));
-    buf b = BUF_INIT;
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0) buf_append(&b, chunk, n);
-    fclose(fp);
-    if (b.len == 0) {
-        buf_free(&b);
-        return gw_err_new(GRPC_STATUS_INVALID_ARGUMENT, "%s is empty", path);
-    }
-    *out = (char *)buf_steal(&b, NULL);
+    char why[512];
+    if (!pem_file_read(path, out, why, sizeof why)) return gw_err_new(GRPC_STATUS_INVALID_ARGUMENT, "%s", why);
     return NULL;
 }
 

@@ -2,7 +2,8 @@
  * grpc.health.v1.Health/Check, served event-driven from one completion-queue thread.
  *
  *   greeter-server [--listen HOST:PORT] [--stream-count N] [--stream-interval-ms N] [--delay-ms N]
- *                  [--grace-ms N] [--quiet] [--help] [--version]
+ *                  [--grace-ms N] [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]] [--quiet]
+ *                  [--help] [--version]
  *
  * Behaviour:
  *   SayHello              "Hello <name>"
@@ -17,13 +18,16 @@
  *   --delay-ms N          every Greeter reply waits N ms more (a timer on the loop, not a sleep); in a
  *                         server stream each reply waits N ms plus the interval after the one before
  * A call stops being worked on as soon as the client cancels or its deadline passes.
+ * Plain-text HTTP/2 by default; TLS with --tls-cert/--tls-key (PEM), and with --tls-client-ca every
+ * client must present a certificate signed by those roots (mutual TLS).
  *
  * Stderr:
  *   "listening on HOST:PORT" once ready (the real port when PORT was 0);
  *   per finished call, unless --quiet (format documented in src/common/server_call.h):
  *     call <path> status=<NAME> cancelled=<0|1> in=<n> out=<n> deadline_ms=<n|none> ms=<n>
  * SIGINT/SIGTERM: stop accepting calls, let those in flight finish (at most --grace-ms, default 5 s,
- * then cancel them), exit 0. A listen address that cannot be bound (e.g. taken) exits 1; bad arguments exit 2. */
+ * then cancel them), exit 0. A listen address that cannot be bound (e.g. taken), or a certificate and
+ * key that gRPC refuses, exits 1; bad arguments, and TLS files that cannot be read or are not PEM, exit 2. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -243,14 +247,19 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: greeter-server [--listen HOST:PORT] [--stream-count N] [--stream-interval-ms N]\n"
-            "                      [--delay-ms N] [--grace-ms N] [--quiet] [--help] [--version]\n"
-            "Serves helloworld.Greeter and grpc.health.v1.Health over plain-text HTTP/2.\n"
+            "                      [--delay-ms N] [--grace-ms N] [--tls-cert FILE --tls-key FILE\n"
+            "                      [--tls-client-ca FILE]] [--quiet] [--help] [--version]\n"
+            "Serves helloworld.Greeter and grpc.health.v1.Health over HTTP/2, plain text or TLS.\n"
             "  --listen HOST:PORT        address to listen on (default %s; port 0 picks a free port)\n"
             "  --stream-count N          replies of SayHelloServerStream (default %d)\n"
             "  --stream-interval-ms N    pause between server-stream replies (default 0)\n"
             "  --delay-ms N              delay every reply by N ms (default 0)\n"
             "  --grace-ms N              after SIGINT/SIGTERM, cancel calls still running after N ms\n"
             "                            (default %ld)\n"
+            "  --tls-cert FILE           serve TLS with this PEM certificate (chain); needs --tls-key\n"
+            "  --tls-key FILE            the PEM private key of --tls-cert\n"
+            "  --tls-client-ca FILE      require client certificates signed by these PEM roots\n"
+            "                            (mutual TLS)\n"
             "  --quiet                   no per-call log lines on stderr\n"
             "Prints \"listening on HOST:PORT\" to stderr when ready; SIGINT/SIGTERM drain and exit 0.\n",
             GREETER_DEFAULT_LISTEN, GREETER_DEFAULT_STREAM_COUNT, GREETER_DEFAULT_GRACE_MS);
@@ -277,6 +286,9 @@ int main(int argc, char **argv)
         .prog = "greeter-server",
         .listen = g_opts.listen,
         .grace_ms = (int)g_opts.grace_ms,
+        .tls_cert = g_opts.tls_cert,
+        .tls_key = g_opts.tls_key,
+        .tls_client_ca = g_opts.tls_client_ca,
         .on_call = on_call,
         .user = NULL,
     };

@@ -63,7 +63,49 @@ static int take_hostport(opt_cursor *cur, const char *name, const char **out)
     return 1;
 }
 
+/* Like take_value for a file name or other text that must not be empty. */
+static int take_text(opt_cursor *cur, const char *name, const char **out)
+{
+    const char *v;
+    int r = take_value(cur, name, &v);
+    if (r <= 0) return r;
+    if (!*v) {
+        snprintf(cur->err, cur->err_len, "%s: the value must not be empty", name);
+        return -1;
+    }
+    *out = v;
+    return 1;
+}
+
 static bool is_flag(const char *arg, const char *name) { return strcmp(arg, name) == 0; }
+
+/* The server's TLS flags make sense together: a certificate with its key, client roots only on top. */
+static bool server_tls_consistent(const gopts_server *o, char *err, size_t err_len)
+{
+    if (!o->tls_cert != !o->tls_key) {
+        snprintf(err, err_len, "--tls-cert and --tls-key go together");
+        return false;
+    }
+    if (o->tls_client_ca && !o->tls_cert) {
+        snprintf(err, err_len, "--tls-client-ca needs --tls-cert and --tls-key");
+        return false;
+    }
+    return true;
+}
+
+/* The client's: files only with --tls, a certificate with its key. */
+static bool client_tls_consistent(const gopts_client *o, char *err, size_t err_len)
+{
+    if (!o->tls && (o->ca || o->cert || o->key)) {
+        snprintf(err, err_len, "--ca, --cert and --key need --tls");
+        return false;
+    }
+    if (!o->cert != !o->key) {
+        snprintf(err, err_len, "--cert and --key go together");
+        return false;
+    }
+    return true;
+}
 
 gopts_result gopts_parse_server(int argc, char **argv, gopts_server *o, char *err, size_t err_len)
 {
@@ -73,6 +115,7 @@ gopts_result gopts_parse_server(int argc, char **argv, gopts_server *o, char *er
     o->delay_ms = 0;
     o->grace_ms = GREETER_DEFAULT_GRACE_MS;
     o->quiet = false;
+    o->tls_cert = o->tls_key = o->tls_client_ca = NULL;
     opt_cursor cur = {argc, argv, 1, err, err_len};
     while (cur.i < argc) {
         const char *arg = argv[cur.i];
@@ -88,14 +131,17 @@ gopts_result gopts_parse_server(int argc, char **argv, gopts_server *o, char *er
             (r = take_number(&cur, "--stream-count", GREETER_MAX_STREAM_COUNT, &o->stream_count)) ||
             (r = take_number(&cur, "--stream-interval-ms", GREETER_MAX_MS, &o->stream_interval_ms)) ||
             (r = take_number(&cur, "--delay-ms", GREETER_MAX_MS, &o->delay_ms)) ||
-            (r = take_number(&cur, "--grace-ms", GREETER_MAX_MS, &o->grace_ms))) {
+            (r = take_number(&cur, "--grace-ms", GREETER_MAX_MS, &o->grace_ms)) ||
+            (r = take_text(&cur, "--tls-cert", &o->tls_cert)) ||
+            (r = take_text(&cur, "--tls-key", &o->tls_key)) ||
+            (r = take_text(&cur, "--tls-client-ca", &o->tls_client_ca))) {
             if (r < 0) return GOPTS_BAD;
             continue;
         }
         snprintf(err, err_len, "unknown argument '%s'", arg);
         return GOPTS_BAD;
     }
-    return GOPTS_RUN;
+    return server_tls_consistent(o, err, err_len) ? GOPTS_RUN : GOPTS_BAD;
 }
 
 static const struct {
@@ -125,6 +171,8 @@ gopts_result gopts_parse_client(int argc, char **argv, gopts_client *o, char *er
     o->cancel_after_ms = -1;
     o->names = NULL;
     o->n_names = 0;
+    o->tls = false;
+    o->ca = o->cert = o->key = o->authority = NULL;
     opt_cursor cur = {argc, argv, 1, err, err_len};
     while (cur.i < argc && argv[cur.i][0] == '-') {
         const char *arg = argv[cur.i];
@@ -135,15 +183,25 @@ gopts_result gopts_parse_client(int argc, char **argv, gopts_client *o, char *er
         }
         if (is_flag(arg, "--help") || is_flag(arg, "-h")) return GOPTS_HELP;
         if (is_flag(arg, "--version")) return GOPTS_VERSION;
+        if (is_flag(arg, "--tls")) {
+            o->tls = true;
+            cur.i++;
+            continue;
+        }
         if ((r = take_hostport(&cur, "--target", &o->target)) ||
             (r = take_number(&cur, "--timeout-ms", GREETER_MAX_MS, &o->timeout_ms)) ||
-            (r = take_number(&cur, "--cancel-after-ms", GREETER_MAX_MS, &o->cancel_after_ms))) {
+            (r = take_number(&cur, "--cancel-after-ms", GREETER_MAX_MS, &o->cancel_after_ms)) ||
+            (r = take_text(&cur, "--ca", &o->ca)) ||
+            (r = take_text(&cur, "--cert", &o->cert)) ||
+            (r = take_text(&cur, "--key", &o->key)) ||
+            (r = take_text(&cur, "--authority", &o->authority))) {
             if (r < 0) return GOPTS_BAD;
             continue;
         }
         snprintf(err, err_len, "unknown option '%s'", arg);
         return GOPTS_BAD;
     }
+    if (!client_tls_consistent(o, err, err_len)) return GOPTS_BAD;
     if (cur.i >= argc) {
         snprintf(err, err_len, "missing the call kind (unary, server-stream, client-stream, bidi or health)");
         return GOPTS_BAD;

@@ -21,6 +21,9 @@ typedef struct gopts_server {
     long delay_ms;                 /* added before every reply */
     long grace_ms;                 /* drain limit after SIGINT/SIGTERM */
     bool quiet;                    /* no per-call log lines */
+    /* TLS (NULL: not set; the parse checks that they make sense together): serve TLS with this
+     * certificate chain and key; tls_client_ca also requires client certificates it signs. */
+    const char *tls_cert, *tls_key, *tls_client_ca;
 } gopts_server;
 
 /* GREETER_HEALTH is grpc.health.v1.Health/Check (NAME: the service, default ""). */
@@ -33,6 +36,11 @@ typedef struct gopts_client {
     greeter_kind kind;
     char **names;                  /* points into argv */
     int n_names;
+    /* TLS (the strings NULL when not set): ca are the roots that sign the server's certificate
+     * (NULL: the system's); cert and key (together) a client certificate for mutual TLS. */
+    bool tls;
+    const char *ca, *cert, *key;
+    const char *authority;         /* :authority, and with TLS the name the server's certificate must carry */
 } gopts_client;
 
 /* Both parse argv[1..argc) ("--flag value" and "--flag=value"; "--" ends the options). On GOPTS_BAD

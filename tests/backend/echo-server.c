@@ -2,7 +2,8 @@
  * the gateway's end-to-end tests (it needs no generated code: the gateway transcodes from descriptor
  * sets, the backend only moves bytes).
  *
- *   echo-server [--listen HOST:PORT] [--quiet]      (default 127.0.0.1:0)
+ *   echo-server [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]] [--quiet]
+ *   (default 127.0.0.1:0, plain text; the TLS flags are greeter-server's: TLS, and mutual TLS)
  *
  * Per call (any method path):
  *   mode "each" (default): every request message is sent back unchanged, as it arrives;
@@ -147,19 +148,28 @@ static void on_call(gsl_loop *loop, grpc_call *call, grpc_call_details *details,
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: echo-server [--listen HOST:PORT] [--quiet]\n"
+    fprintf(f, "usage: echo-server [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]\n"
+               "                   [--quiet]\n"
                "A gRPC backend for tests: echoes request messages of any method (see the source for controls).\n");
 }
 
 int main(int argc, char **argv)
 {
     const char *listen = ECHO_DEFAULT_LISTEN;
+    const char *tls_cert = NULL, *tls_key = NULL, *tls_client_ca = NULL;
     for (int i = 1; i < argc; i++) {
         int port;
+        bool has_value = i + 1 < argc;
         if (strcmp(argv[i], "--quiet") == 0) {
             g_quiet = true;
-        } else if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc && cliopt_hostport(argv[i + 1], &port, NULL)) {
+        } else if (strcmp(argv[i], "--listen") == 0 && has_value && cliopt_hostport(argv[i + 1], &port, NULL)) {
             listen = argv[++i];
+        } else if (strcmp(argv[i], "--tls-cert") == 0 && has_value) {
+            tls_cert = argv[++i];
+        } else if (strcmp(argv[i], "--tls-key") == 0 && has_value) {
+            tls_key = argv[++i];
+        } else if (strcmp(argv[i], "--tls-client-ca") == 0 && has_value) {
+            tls_client_ca = argv[++i];
         } else if (strcmp(argv[i], "--help") == 0) {
             usage(stdout);
             return 0;
@@ -173,6 +183,9 @@ int main(int argc, char **argv)
         .prog = "echo-server",
         .listen = listen,
         .grace_ms = GSL_DEFAULT_GRACE_MS,
+        .tls_cert = tls_cert,    /* gsl_serve checks that they go together */
+        .tls_key = tls_key,
+        .tls_client_ca = tls_client_ca,
         .on_call = on_call,
         .user = NULL,
     };

@@ -2,7 +2,8 @@
 """ws_client.py: a small WebSocket client for the end-to-end tests (client side of RFC 6455, test
 code only). Runs a script of steps given on the command line and prints what it receives:
 
-  ws_client.py HOST:PORT PATH STEP...
+  ws_client.py [--cafile FILE] HOST:PORT PATH STEP...
+    --cafile FILE wss: TLS, the server's certificate checked against the PEM roots in FILE
     send:TEXT     send one text frame
     recv          wait for one frame and print "text <payload>" or "close <code> <reason>"
     close         send a close frame (1000)
@@ -12,6 +13,7 @@ Each printed line is prefixed with the milliseconds since the handshake. Exit 1 
 import base64
 import os
 import socket
+import ssl
 import struct
 import sys
 import time
@@ -54,9 +56,15 @@ def read_frame(s):
 
 
 def main():
-    addr, path, steps = sys.argv[1], sys.argv[2], sys.argv[3:]
+    args = sys.argv[1:]
+    cafile = None
+    if len(args) >= 2 and args[0] == "--cafile":
+        cafile, args = args[1], args[2:]
+    addr, path, steps = args[0], args[1], args[2:]
     host, port = addr.rsplit(":", 1)
     s = socket.create_connection((host, int(port)), timeout=15)
+    if cafile:
+        s = ssl.create_default_context(cafile=cafile).wrap_socket(s, server_hostname=host)
     key = base64.b64encode(os.urandom(16)).decode()
     s.sendall((f"GET {path} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())

@@ -94,6 +94,36 @@ START_TEST(server_options)
 }
 END_TEST
 
+START_TEST(server_tls_options)
+{
+    gopts_server o;
+    char err[256];
+    ck_assert_int_eq(PARSE_SERVER(&o, "--quiet"), GOPTS_RUN);
+    ck_assert_ptr_null(o.tls_cert);
+    ck_assert_ptr_null(o.tls_key);
+    ck_assert_ptr_null(o.tls_client_ca);
+
+    ck_assert_int_eq(PARSE_SERVER(&o, "--tls-cert", "s.pem", "--tls-key=s.key"), GOPTS_RUN);
+    ck_assert_str_eq(o.tls_cert, "s.pem");
+    ck_assert_str_eq(o.tls_key, "s.key");
+    ck_assert_ptr_null(o.tls_client_ca);
+    ck_assert_int_eq(PARSE_SERVER(&o, "--tls-client-ca", "ca.pem", "--tls-key", "s.key", "--tls-cert", "s.pem"),
+                     GOPTS_RUN);
+    ck_assert_str_eq(o.tls_client_ca, "ca.pem");
+
+    ck_assert_int_eq(PARSE_SERVER(&o, "--tls-cert", "s.pem"), GOPTS_BAD);
+    ck_assert_str_eq(err, "--tls-cert and --tls-key go together");
+    ck_assert_int_eq(PARSE_SERVER(&o, "--tls-key", "s.key"), GOPTS_BAD);
+    ck_assert_str_eq(err, "--tls-cert and --tls-key go together");
+    ck_assert_int_eq(PARSE_SERVER(&o, "--tls-client-ca", "ca.pem"), GOPTS_BAD);
+    ck_assert_ptr_nonnull(strstr(err, "--tls-client-ca needs"));
+    ck_assert_int_eq(PARSE_SERVER(&o, "--tls-cert="), GOPTS_BAD);
+    ck_assert_ptr_nonnull(strstr(err, "must not be empty"));
+    ck_assert_int_eq(PARSE_SERVER(&o, "--tls-cert", "s.pem", "--tls-key"), GOPTS_BAD);
+    ck_assert_ptr_nonnull(strstr(err, "needs a value"));
+}
+END_TEST
+
 START_TEST(client_options)
 {
     gopts_client o;
@@ -142,6 +172,50 @@ START_TEST(client_options)
 }
 END_TEST
 
+START_TEST(client_tls_options)
+{
+    gopts_client o;
+    char err[256];
+    ck_assert_int_eq(PARSE_CLIENT(&o, "unary", "a"), GOPTS_RUN);
+    ck_assert(!o.tls);
+    ck_assert_ptr_null(o.ca);
+    ck_assert_ptr_null(o.cert);
+    ck_assert_ptr_null(o.key);
+    ck_assert_ptr_null(o.authority);
+
+    ck_assert_int_eq(PARSE_CLIENT(&o, "--tls", "unary", "a"), GOPTS_RUN);
+    ck_assert(o.tls);
+    ck_assert_ptr_null(o.ca);
+    ck_assert_int_eq(PARSE_CLIENT(&o, "--tls", "--ca=ca.pem", "--cert", "c.pem", "--key", "c.key", "--authority",
+                                  "localhost", "--cancel-after-ms", "9", "unary", "a"),
+                     GOPTS_RUN);
+    ck_assert(o.tls);
+    ck_assert_str_eq(o.ca, "ca.pem");
+    ck_assert_str_eq(o.cert, "c.pem");
+    ck_assert_str_eq(o.key, "c.key");
+    ck_assert_str_eq(o.authority, "localhost");
+    ck_assert_int_eq(o.cancel_after_ms, 9);   /* --ca does not swallow --cancel-after-ms */
+    ck_assert_int_eq(o.kind, GREETER_UNARY);
+    /* --authority alone sets :authority on a plain-text call. */
+    ck_assert_int_eq(PARSE_CLIENT(&o, "--authority", "greeter.example", "health"), GOPTS_RUN);
+    ck_assert(!o.tls);
+    ck_assert_str_eq(o.authority, "greeter.example");
+
+    ck_assert_int_eq(PARSE_CLIENT(&o, "--ca", "ca.pem", "unary", "a"), GOPTS_BAD);
+    ck_assert_str_eq(err, "--ca, --cert and --key need --tls");
+    ck_assert_int_eq(PARSE_CLIENT(&o, "--cert", "c.pem", "--key", "c.key", "unary", "a"), GOPTS_BAD);
+    ck_assert_str_eq(err, "--ca, --cert and --key need --tls");
+    ck_assert_int_eq(PARSE_CLIENT(&o, "--tls", "--cert", "c.pem", "unary", "a"), GOPTS_BAD);
+    ck_assert_str_eq(err, "--cert and --key go together");
+    ck_assert_int_eq(PARSE_CLIENT(&o, "--tls", "--key", "c.key", "unary", "a"), GOPTS_BAD);
+    ck_assert_str_eq(err, "--cert and --key go together");
+    ck_assert_int_eq(PARSE_CLIENT(&o, "--tls", "--authority=", "unary", "a"), GOPTS_BAD);
+    ck_assert_ptr_nonnull(strstr(err, "must not be empty"));
+    ck_assert_int_eq(PARSE_CLIENT(&o, "--tls=yes", "unary", "a"), GOPTS_BAD);
+    ck_assert_ptr_nonnull(strstr(err, "--tls=yes"));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("greeter");
@@ -151,6 +225,8 @@ int main(void)
     tcase_add_test(tc, messages_round_trip);
     tcase_add_test(tc, server_options);
     tcase_add_test(tc, client_options);
+    tcase_add_test(tc, server_tls_options);
+    tcase_add_test(tc, client_tls_options);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
