@@ -16,7 +16,12 @@ typedef struct gw_config {
     unsigned http_threads;            /* libmicrohttpd worker threads (0: number of CPUs) */
     unsigned max_connections;         /* concurrent HTTP connections */
     int64_t idle_timeout_us;          /* keep-alive connection without a request in progress */
-    size_t max_header_bytes;          /* request line + headers (libmicrohttpd's per-connection pool) */
+    size_t max_header_bytes;          /* request line + headers */
+    size_t max_url_bytes;             /* request target (path and query) */
+    unsigned max_header_count;
+    int64_t header_timeout_us;        /* a begun request must complete its headers within this */
+    unsigned max_inflight;            /* requests being handled at once (over: 503 + Retry-After) */
+    unsigned max_streams;             /* streaming calls open at once */
     size_t max_body_bytes;            /* unary request body */
     /* backend */
     char *backend;                    /* gRPC target */

@@ -35,6 +35,7 @@
 #include <sys/epoll.h>
 
 #include "bind.h"
+#include "cors.h"
 #include "grpc_names.h"
 #include "grpc_timeout.h"
 #include "jsonsplit.h"
@@ -133,6 +134,8 @@ struct exchange {
     unsigned sent_status;             /* the status actually queued (0: none yet) */
     uint64_t bytes_out;               /* (L) body bytes handed to libmicrohttpd or the WebSocket */
     bool stream_counted;              /* counted in the open-streams gauge */
+    bool counted_streaming;           /* counted in streaming_count (admission control) */
+    unsigned retry_after_s;           /* Retry-After of an overload answer, 0: none */
 
     /* WebSocket transport (FRAME_WS). The ws_* callbacks run on the event-loop thread and take `lock`;
      * this is the only place the event-loop thread locks an exchange, and a WebSocket exchange never
@@ -149,6 +152,8 @@ struct exchange {
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_size_t suspended_count;
+static atomic_size_t live_count;               /* exchanges alive (admission control) */
+static atomic_size_t streaming_count;          /* of which streaming calls */
 
 size_t exchange_suspended_count(void) { return atomic_load(&suspended_count); }
 static exchange *registry_head;
@@ -174,13 +179,8 @@ static void registry_remove(exchange *x)
     pthread_mutex_unlock(&registry_lock);
 }
 
-size_t exchange_live_count(void)
-{
-    pthread_mutex_lock(&registry_lock);
-    size_t n = registry_count;
-    pthread_mutex_unlock(&registry_lock);
-    return n;
-}
+size_t exchange_live_count(void) { return atomic_load(&live_count); }
+size_t exchange_streaming_count(void) { return atomic_load(&streaming_count); }
 
 size_t exchange_cancel_streams(void)
 {
@@ -238,6 +238,8 @@ void exchange_unref(exchange *x)
 {
     if (atomic_fetch_sub(&x->refs, 1) != 1) return;
     registry_remove(x);
+    atomic_fetch_sub(&live_count, 1);
+    if (x->counted_streaming) atomic_fetch_sub(&streaming_count, 1);
     count_stream(x, -1);
     metrics_inflight_add(x->gw->metrics, -1);
     grpc_call *call = atomic_load(&x->call);
@@ -296,8 +298,17 @@ static exchange *exchange_alloc(const gateway *gw, struct MHD_Connection *conn)
     clock_gettime(CLOCK_MONOTONIC, &x->started);
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
     x->fd = ci ? ci->connect_fd : -1;
+    atomic_fetch_add(&live_count, 1);
     registry_add(x);
     metrics_inflight_add(gw->metrics, 1);
+    return x;
+}
+
+exchange *exchange_new_overloaded(const gateway *gw, struct MHD_Connection *conn, const char *why)
+{
+    exchange *x = exchange_new_error(gw, conn, gw_err_new(GRPC_STATUS_UNAVAILABLE, "%s", why), NULL);
+    x->retry_after_s = 1;
+    x->answer_before_body = true;    /* shed load at once, without reading the body */
     return x;
 }
 
@@ -401,6 +412,18 @@ static exchange *exchange_setup(const gateway *gw, struct MHD_Connection *conn, 
     else x->kind = x->method->server_streaming ? X_SERVER_STREAM : X_UNARY;
     bool streaming = x->kind != X_UNARY;
     const gw_config *cfg = gw->config;
+    if (streaming || websocket) {
+        x->counted_streaming = true;
+        if (atomic_fetch_add(&streaming_count, 1) >= cfg->max_streams) {
+            x->kind = X_ERROR;
+            x->request_err = gw_err_http(gw_err_new(GRPC_STATUS_UNAVAILABLE, "too many streams open (--max-streams %u)",
+                                                    cfg->max_streams),
+                                         MHD_HTTP_SERVICE_UNAVAILABLE);
+            x->retry_after_s = 1;
+            x->answer_before_body = true;    /* shed load at once */
+            return x;
+        }
+    }
     x->timeout_us = streaming ? cfg->default_stream_timeout_us : cfg->default_timeout_us;
 
     header_scan h = {.x = x, .cfg = cfg};
@@ -941,6 +964,11 @@ static enum MHD_Result queue_plain(exchange *x)
     struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback(len, body, free);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
     if (x->allow) MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, x->allow);
+    if (x->retry_after_s) {
+        char v[16];
+        snprintf(v, sizeof v, "%u", x->retry_after_s);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, v);
+    }
     if (atomic_load(&x->call)) add_metadata_headers(x, r, true);
     response_finish(x->gw, x->conn, r);
     x->sent_status = x->http_status;
@@ -1210,6 +1238,14 @@ static enum MHD_Result websocket_handshake(exchange *x)
     }
     if (!ws_accept_key(key, accept)) {
         x->request_err = gw_err_new(GRPC_STATUS_INVALID_ARGUMENT, "missing or malformed Sec-WebSocket-Key");
+        return answer_request_error(x);
+    }
+    /* Browsers apply no CORS check to WebSockets, so with --cors-origin set the gateway checks the
+     * Origin itself: a page from another site must not open a call with the user's credentials. */
+    const char *origin = MHD_lookup_connection_value(x->conn, MHD_HEADER_KIND, "Origin");
+    if (cors_enabled(x->gw->cors) && origin && !cors_origin_allowed(x->gw->cors, origin)) {
+        x->request_err = gw_err_http(gw_err_new(GRPC_STATUS_PERMISSION_DENIED, "WebSocket from origin %s is not allowed", origin),
+                                     MHD_HTTP_FORBIDDEN);
         return answer_request_error(x);
     }
     struct MHD_Response *r = MHD_create_response_for_upgrade(on_upgraded, x);

@@ -26,6 +26,8 @@ exchange *exchange_new(const gateway *gw, struct MHD_Connection *conn, route_mat
 /* A WebSocket handshake (GET with Upgrade: websocket) on route m->route: answered with 101, then
  * the call runs over the upgraded connection (every kind of method; see exchange.c). */
 exchange *exchange_new_websocket(const gateway *gw, struct MHD_Connection *conn, route_match *m);
+/* A request refused because the gateway is at a limit: 503 with Retry-After, answered at once. */
+exchange *exchange_new_overloaded(const gateway *gw, struct MHD_Connection *conn, const char *why);
 /* A request that will be answered with `err` once its body has been read (and discarded): routing
  * failures and the like. `allow` (may be NULL) becomes the Allow header of a 405. Takes `err`. */
 exchange *exchange_new_error(const gateway *gw, struct MHD_Connection *conn, gw_err *err, const char *allow);
@@ -62,6 +64,7 @@ size_t exchange_unary_in_flight(void);
  * suspended connection is resumed. Returns the number of exchanges still alive. */
 size_t exchange_cancel_all(void);
 size_t exchange_live_count(void);
+size_t exchange_streaming_count(void);
 /* Exchanges whose connection is suspended right now (libmicrohttpd cannot stop while any is). */
 size_t exchange_suspended_count(void);
 

@@ -10,6 +10,7 @@
 #include "accesslog.h"
 #include "buf.h"
 #include "config.h"
+#include "conn_guard.h"
 #include "cors.h"
 #include "descpool.h"
 #include "metrics.h"
@@ -23,6 +24,7 @@ typedef struct gateway {
     const router *router;
     upstream *upstream;
     evloop *evloop;
+    conn_guard *guard;                /* slow-request guard of the API listener's connections */
     metrics *metrics;
     cors *cors;                       /* disabled policy when no --cors-origin */
     enum accesslog_format access_log;

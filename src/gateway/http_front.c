@@ -17,6 +17,7 @@
 
 #include "accesslog.h"
 #include "admin.h"
+#include "conn_guard.h"
 #include "cors.h"
 #include "exchange.h"
 #include "grpc_timeout.h"
@@ -26,6 +27,10 @@
 #include "router.h"
 
 #define LISTEN_BACKLOG 4096
+/* libmicrohttpd keeps the request head, its read buffer and the response head in one per-connection
+ * pool: room beyond --max-header-bytes, so that the gateway's own limit (answered with a JSON 431)
+ * is met before libmicrohttpd's (which it answers by itself). */
+#define MHD_POOL_HEADROOM (4 * 1024)
 
 struct http_front {
     gateway *gw;
@@ -105,6 +110,9 @@ static gw_err *bind_listener(http_front *f, const char *addr)
 /* What the front end keeps about every request: which handler owns it, and what the access log
  * and the metrics need once it is over. Allocated on the first invocation, freed at completion. */
 typedef struct front_request {
+    bool dispatched;                  /* the first access-handler invocation happened */
+    size_t target_len;                /* the request target as received (path and query) */
+    char *target;                     /* its copy for the access log (only when logging), cut short */
     exchange *x;                      /* an API request (or one refused by the gateway) */
     admin_request *a;                 /* one of the gateway's own endpoints */
     unsigned status;                  /* answered here directly (CORS preflight) */
@@ -152,10 +160,49 @@ static bool is_websocket_handshake(struct MHD_Connection *conn, const char *meth
 }
 
 /* Routes an API request to a new exchange (or to one that will answer the routing error). */
-static exchange *route_request(gateway *gw, struct MHD_Connection *conn, const char *url, const char *method)
+/* Sizes of the request head, checked against the limits before anything else. */
+typedef struct head_scan {
+    unsigned count;
+    size_t bytes;
+} head_scan;
+
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *name, const char *value)
+{
+    head_scan *h = cls;
+    h->count++;
+    h->bytes += strlen(name) + (value ? strlen(value) : 0) + 4;   /* ": " and CRLF */
+    return MHD_YES;
+}
+
+/* 414 / 431 when the request head is over a limit (NULL when it is not). */
+static gw_err *check_head_limits(const gw_config *c, struct MHD_Connection *conn, size_t url_bytes)
+{
+    if (url_bytes > c->max_url_bytes)
+        return gw_err_http(gw_err_new(GRPC_STATUS_INVALID_ARGUMENT, "request target of %zu bytes exceeds the limit of %zu",
+                                      url_bytes, c->max_url_bytes),
+                           MHD_HTTP_URI_TOO_LONG);
+    head_scan h = {0, 0};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, &h);
+    if (h.count > c->max_header_count)
+        return gw_err_http(gw_err_new(GRPC_STATUS_INVALID_ARGUMENT, "%u request headers exceed the limit of %u", h.count,
+                                      c->max_header_count),
+                           MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE);
+    if (h.bytes + url_bytes > c->max_header_bytes)
+        return gw_err_http(gw_err_new(GRPC_STATUS_INVALID_ARGUMENT, "request head of %zu bytes exceeds the limit of %zu",
+                                      h.bytes + url_bytes, c->max_header_bytes),
+                           MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE);
+    return NULL;
+}
+
+static exchange *route_request(gateway *gw, struct MHD_Connection *conn, const char *url, const char *method,
+                               size_t target_len)
 {
     if (atomic_load(&gw->shutting_down))
         return exchange_new_error(gw, conn, gw_err_new(GRPC_STATUS_UNAVAILABLE, "the gateway is shutting down"), NULL);
+    if (exchange_live_count() >= gw->config->max_inflight)
+        return exchange_new_overloaded(gw, conn, "too many requests in flight");
+    gw_err *limit = check_head_limits(gw->config, conn, target_len);
+    if (limit) return exchange_new_error(gw, conn, limit, NULL);
     route_match m;
     memset(&m, 0, sizeof m);
     buf allow = BUF_INIT;
@@ -212,8 +259,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
     http_front *f = cls;
     gateway *gw = f->gw;
-    front_request *fr = *req_cls;
-    if (fr) {
+    front_request *fr = *req_cls;   /* made by on_uri */
+    if (fr->dispatched) {
         if (fr->x) return exchange_handle_request(fr->x, upload_data, upload_data_size);
         if (fr->a) return admin_handle_request(fr->a, method, upload_data_size);
         *upload_data_size = 0;    /* answered already (preflight): the body is ignored */
@@ -221,13 +268,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
 
     /* First invocation: headers are in, the body (if any) is not. */
-    fr = calloc(1, sizeof *fr);
-    if (!fr) abort();
-    *req_cls = fr;
+    fr->dispatched = true;
     fr->method = method;
     fr->url = url;
-    clock_gettime(CLOCK_REALTIME, &fr->arrived);
-    clock_gettime(CLOCK_MONOTONIC, &fr->started);
+    const union MHD_ConnectionInfo *sc = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    if (sc && sc->socket_context) conn_guard_request_started(sc->socket_context);
 
     enum admin_endpoint e = (f->is_admin || !*gw->config->admin_listen) ? admin_lookup(gw, url) : ADMIN_NONE;
     if (e != ADMIN_NONE) {
@@ -244,27 +289,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         const char *req_method = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Access-Control-Request-Method");
         if (cors_is_preflight(method, origin, req_method)) return answer_preflight(f, fr, conn, url, origin, req_method);
     }
-    fr->x = route_request(gw, conn, url, method);
+    fr->x = route_request(gw, conn, url, method, fr->target_len);
     return exchange_handle_request(fr->x, upload_data, upload_data_size);
-}
-
-/* The request line's target as received: the raw path and the query (for the access log). */
-typedef struct target_scan {
-    buf *out;
-    bool first;
-} target_scan;
-
-static enum MHD_Result append_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-    target_scan *t = cls;
-    buf_append_byte(t->out, t->first ? '?' : '&');
-    t->first = false;
-    buf_append_str(t->out, key);
-    if (value) {
-        buf_append_byte(t->out, '=');
-        buf_append_str(t->out, value);
-    }
-    return MHD_YES;
 }
 
 static void peer_of(struct MHD_Connection *conn, char *out, size_t n)
@@ -289,6 +315,15 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     front_request *fr = *req_cls;
     *req_cls = NULL;
     if (!fr) return;
+    const union MHD_ConnectionInfo *sc = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    if (sc && sc->socket_context) conn_guard_request_done(sc->socket_context);
+    if (!fr->dispatched) {
+        /* The request ended before its headers were complete (a malformed head, or a client that
+         * left): libmicrohttpd answered (or closed) by itself. */
+        free(fr->target);
+        free(fr);
+        return;
+    }
     exchange_outcome o = {.grpc_code = -1};
     if (fr->x) {
         exchange_get_outcome(fr->x, &o);
@@ -310,18 +345,41 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     if (gw->access_log != ACCESSLOG_OFF) {
         char peer[INET6_ADDRSTRLEN];
         peer_of(conn, peer, sizeof peer);
-        buf target = BUF_INIT;
-        buf_append_str(&target, fr->url);
-        target_scan t = {&target, true};
-        MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, append_arg, &t);
         access_record rec = {.time = fr->arrived, .peer = peer[0] ? peer : NULL, .method = fr->method,
-                             .target = (const char *)target.data, .http_status = o.http_status,
-                             .grpc_code = o.grpc_code, .duration_us = us, .bytes_in = o.bytes_in,
-                             .bytes_out = o.bytes_out};
+                             .target = fr->target, .http_status = o.http_status, .grpc_code = o.grpc_code,
+                             .duration_us = us, .bytes_in = o.bytes_in, .bytes_out = o.bytes_out};
         accesslog_write(STDOUT_FILENO, gw->access_log, &rec);
-        buf_free(&target);
     }
+    free(fr->target);
     free(fr);
+}
+
+/* The start of every request, with its target exactly as received (before any parsing): the
+ * front end's bookkeeping begins here and ends in on_completed. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    http_front *f = cls;
+    front_request *fr = calloc(1, sizeof *fr);
+    if (!fr) abort();
+    fr->target_len = strlen(uri);
+    if (f->gw->access_log != ACCESSLOG_OFF) fr->target = strndup(uri, ACCESSLOG_MAX_TARGET_BYTES + 1);
+    clock_gettime(CLOCK_REALTIME, &fr->arrived);
+    clock_gettime(CLOCK_MONOTONIC, &fr->started);
+    return fr;
+}
+
+/* Connections open and close (libmicrohttpd thread): the slow-request guard follows them. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context, enum MHD_ConnectionNotificationCode code)
+{
+    http_front *f = cls;
+    if (!f->gw->guard) return;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_context = ci ? conn_guard_open(f->gw->guard, ci->connect_fd) : NULL;
+    } else if (*socket_context) {
+        conn_guard_close(f->gw->guard, *socket_context);
+        *socket_context = NULL;
+    }
 }
 
 /* Paths are matched raw: percent-decoding follows the google.api.http rules in the router, and query
@@ -389,8 +447,10 @@ gw_err *http_front_start(http_front **out, gateway *gw, const char *addr, bool a
         MHD_OPTION_THREAD_POOL_SIZE, threads,
         MHD_OPTION_CONNECTION_LIMIT, c->max_connections,
         MHD_OPTION_CONNECTION_TIMEOUT, idle_s,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, c->max_header_bytes,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, c->max_header_bytes + MHD_POOL_HEADROOM,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, f,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, f,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, f,
         MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, f,
         MHD_OPTION_ARRAY, tls_opts,
         MHD_OPTION_END);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,6 +26,7 @@
 #include "metrics.h"
 #include "openapi.h"
 #include "router.h"
+#include "transcode.h"
 #include "upstream.h"
 
 /* The greeter's descriptor set compiled into the program (gen/helloworld_desc.c): the default when
@@ -78,6 +80,17 @@ static void disable_absl_deadlock_detection(void)
     }
 }
 
+/* Every connection costs a descriptor (two for a call in flight, with the backend's shared ones
+ * aside): take the hard limit rather than the usual soft 1024. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
 static void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -106,6 +119,34 @@ static bool unary_drained(void) { return exchange_unary_in_flight() == 0; }
 static bool nothing_suspended(void) { return exchange_suspended_count() == 0 && admin_suspended_count() == 0; }
 static bool no_exchange_left(void) { return exchange_live_count() == 0 && admin_suspended_count() == 0; }
 
+/* The gateway's own endpoints as OpenAPI path items (when they share the API listener). */
+static void admin_openapi_paths(const gw_config *c, buf *out)
+{
+    static const char STATUS_REF[] =
+        "\"default\":{\"description\":\"An error\",\"content\":{\"application/json\":{\"schema\":"
+        "{\"$ref\":\"#/components/schemas/google.rpc.Status\"}}}}";
+    struct { const char *path, *id, *summary, *type; } items[] = {
+        {c->health_path, "gateway_healthz", "Liveness of the gateway", "application/json"},
+        {c->ready_path, "gateway_readyz", "Readiness: the backend answers its health check with SERVING (503 otherwise)",
+         "application/json"},
+        {c->metrics_path, "gateway_metrics", "Prometheus metrics (text exposition format 0.0.4)", "text/plain"},
+        {c->openapi_path, "gateway_openapi", "This document", "application/json"},
+    };
+    buf_append_byte(out, '{');
+    bool first = true;
+    for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
+        if (!*items[i].path) continue;
+        if (!first) buf_append_byte(out, ',');
+        first = false;
+        json_write_string(out, items[i].path, strlen(items[i].path));
+        buf_printf(out, ":{\"get\":{\"operationId\":\"%s\",\"summary\":\"%s\",\"tags\":[\"gateway\"],"
+                        "\"responses\":{\"200\":{\"description\":\"OK\",\"content\":{\"%s\":{\"schema\":{}}}},%s}}}",
+                   items[i].id, items[i].summary, items[i].type, STATUS_REF);
+    }
+    buf_append_byte(out, '}');
+    if (first) buf_reset(out);
+}
+
 /* The operations pieces: metrics, CORS, access log, OpenAPI document, admin path checks. */
 static void setup_operations(gateway *gw, const gw_config *cfg)
 {
@@ -117,7 +158,12 @@ static void setup_operations(gateway *gw, const gw_config *cfg)
     if ((e = admin_check_paths(gw))) fatal("settings", e, 2);
     gw->metrics = metrics_new(gw->router);
     buf_init(&gw->openapi);
-    if ((e = openapi_render(gw->pool, gw->router, &cfg->json, &gw->openapi))) fatal("OpenAPI document", e, 1);
+    buf admin_paths = BUF_INIT;
+    if (!*cfg->admin_listen) admin_openapi_paths(cfg, &admin_paths);
+    if ((e = openapi_render_with(gw->pool, gw->router, &cfg->json, admin_paths.len ? (const char *)admin_paths.data : NULL,
+                                 &gw->openapi)))
+        fatal("OpenAPI document", e, 1);
+    buf_free(&admin_paths);
 }
 
 int main(int argc, char **argv)
@@ -149,7 +195,9 @@ int main(int argc, char **argv)
 
     disable_absl_deadlock_detection();
     grpc_init();
+    raise_fd_limit();
     if ((e = evloop_start(&gw.evloop))) fatal("start-up", e, 1);
+    if ((e = conn_guard_start(&gw.guard, gw.evloop, cfg.header_timeout_us))) fatal("start-up", e, 1);
     if ((e = upstream_start(&gw.upstream, &cfg, pool))) fatal("backend", e, 2);
     http_front *front = NULL, *admin = NULL;
     if ((e = http_front_start(&front, &gw, cfg.listen, false))) fatal("listen", e, 1);
@@ -184,6 +232,7 @@ int main(int argc, char **argv)
     if (admin) http_front_stop(admin);
     http_front_stop(front);
     upstream_stop(gw.upstream);
+    conn_guard_stop(gw.guard);
     evloop_stop(gw.evloop);
     grpc_shutdown();
     metrics_free(gw.metrics);

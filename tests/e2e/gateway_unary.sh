@@ -80,6 +80,20 @@ name150=$(head -c 150 /dev/zero | tr '\0' 'n')
 req POST "$GW_URL/v1/hello" -d "{\"name\":\"$name150\"}"
 expect_eq 413 "$STATUS" "request message over --max-message-bytes is 413"
 
+# Request heads over the limits: 414 and 431 with a JSON body.
+start_gateway gwlim --backend "127.0.0.1:$GREETER_PORT" --max-url-bytes 64 --max-header-count 20 --max-header-bytes 2K
+req GET "$GW_URL/v1/hello/$(head -c 80 /dev/zero | tr '\0' u)"
+expect_eq 414 "$STATUS" "target over --max-url-bytes is 414"
+expect_match '"code":3' "$BODY" "414 has a Status body"
+hdrs=(); for i in $(seq 1 25); do hdrs+=(-H "X-H$i: v"); done
+req POST "$GW_URL/v1/hello" "${hdrs[@]}" -d '{"name":"h"}'
+expect_eq 431 "$STATUS" "more headers than --max-header-count is 431"
+req POST "$GW_URL/v1/hello" -H "X-Big: $(head -c 2100 /dev/zero | tr '\0' b)" -d '{"name":"h"}'
+expect_eq 431 "$STATUS" "head over --max-header-bytes is 431"
+expect_match '"code":3' "$BODY" "431 has a Status body"
+req POST "$GW_URL/v1/hello" -d '{"name":"fits"}'
+expect_eq 200 "$STATUS" "a request within the limits is served"
+
 # Deadlines: a slow backend and a Grpc-Timeout -> 504, and the backend sees its deadline pass.
 start slow "$GREETER_SERVER" --listen 127.0.0.1:0 --delay-ms 1500
 start_gateway gwslow --backend "127.0.0.1:$(listen_port slow)"
@@ -91,6 +105,23 @@ expect_match '"code":4' "$BODY" "deadline body is DEADLINE_EXCEEDED"
 (( t1 - t0 < 1200 )) || fail "504 took $((t1 - t0)) ms, expected about 200"
 echo "ok - 504 after $((t1 - t0)) ms"
 wait_log slow "SayHello status=(DEADLINE_EXCEEDED|CANCELLED)" 5
+
+# Overload: over --max-inflight the gateway answers 503 with Retry-After at once.
+start_gateway gwbusy --backend "127.0.0.1:$(listen_port slow)" --max-inflight 2
+curl -s -o /dev/null -d '{"name":"a"}' "$GW_URL/v1/hello" & busy1=$!
+curl -s -o /dev/null -d '{"name":"b"}' "$GW_URL/v1/hello" & busy2=$!
+for _ in $(seq 1 250); do
+  req GET "$GW_URL/metrics"
+  [[ "$BODY" =~ calls_in_flight\ 2 ]] && break
+  sleep 0.02
+done
+t0=$(now_ms)
+req POST "$GW_URL/v1/hello" -d '{"name":"c"}'
+t1=$(now_ms)
+expect_eq 503 "$STATUS" "over --max-inflight is 503"
+expect_eq 1 "$(header Retry-After)" "with Retry-After"
+(( t1 - t0 < 500 )) || fail "overload answer took $((t1 - t0)) ms"
+wait "$busy1" "$busy2" || true
 
 # A client that goes away cancels its call: the backend records CANCELLED.
 curl -s --max-time 0.3 -d '{"name":"gone"}' "$GW_URL/v1/hello" >/dev/null || true

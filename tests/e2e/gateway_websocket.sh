@@ -47,6 +47,12 @@ req GET "$GW_URL/v1/hello/chat" -H 'Upgrade: websocket' -H 'Connection: Upgrade'
 expect_eq 426 "$STATUS" "unsupported WebSocket version is 426"
 expect_match '"code":3' "$BODY" "with a Status body"
 
+# With --cors-origin, a WebSocket from another origin is refused (browsers do not check it).
+start_gateway gwcors --backend "127.0.0.1:$(listen_port greeter)" --cors-origin https://app.example
+req GET "$GW_URL/v1/hello/chat" -H 'Upgrade: websocket' -H 'Connection: Upgrade' -H 'Sec-WebSocket-Version: 13' \
+    -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' -H 'Origin: https://evil.example'
+expect_eq 403 "$STATUS" "WebSocket from a foreign origin is 403"
+
 # A client that drops the connection mid-stream cancels the call.
 start slow "$GREETER_SERVER" --listen 127.0.0.1:0 --stream-count 50 --stream-interval-ms 100
 start_gateway gw2 --backend "127.0.0.1:$(listen_port slow)"
