@@ -54,9 +54,9 @@ expect_eq "$(hello you)" "$out" "HTTPS POST /v1/hello"
 req GET "https://localhost:$PORT/v1/hello/there" --cacert "$CA" --resolve "localhost:$PORT:127.0.0.1"
 expect_eq 200 "$STATUS" "HTTPS by the name localhost (the certificate's DNS name)"
 expect_eq "$(hello there)" "$BODY" "HTTPS GET /v1/hello/{name}"
-rc=0; curl -sS -o /dev/null "$HTTPS/v1/hello" -d '{"name":"x"}' 2>"$WORK/untrusted.err" || rc=$?
-expect_eq 60 "$rc" "a client without the throwaway CA rejects the certificate (curl exit 60)"
-req POST "http://127.0.0.1:$PORT/v1/hello" -d '{"name":"plain"}' -m 5
+rc=0; curl -sS -o /dev/null --cacert "$PKI/rogue.pem" "$HTTPS/v1/hello" -d '{"name":"x"}' 2>/dev/null || rc=$?
+expect_eq 60 "$rc" "a client that trusts another CA rejects the certificate (curl exit 60)"
+req POST "http://127.0.0.1:$PORT/v1/hello" -d '{"name":"plain"}' -m 5 2>/dev/null
 expect_eq 000 "$STATUS" "plain HTTP to the HTTPS port gets no HTTP response"
 req POST "$HTTPS/v1/hello" --cacert "$CA" -d '{"name":"again"}'
 expect_eq "$(hello again)" "$BODY" "HTTPS still served after a plain-text client"
