@@ -50,7 +50,7 @@ static const flag FLAGS[] = {
     {"max-timeout", FLAG_DURATION, F(max_timeout_us), "none", "DURATION", "upper bound on any call deadline"},
     {"max-body-bytes", FLAG_BYTES, F(max_body_bytes), "4M", "BYTES", "largest unary request body (413 above)"},
     {"max-message-bytes", FLAG_BYTES, F(max_message_bytes), "4M", "BYTES", "largest gRPC message to or from the backend"},
-    {"max-header-bytes", FLAG_BYTES, F(max_header_bytes), "8K", "BYTES", "request line plus headers (431 above)"},
+    {"max-header-bytes", FLAG_BYTES, F(max_header_bytes), "6K", "BYTES", "request line plus headers (431 above)"},
     {"max-url-bytes", FLAG_BYTES, F(max_url_bytes), "4K", "BYTES", "request target: path and query (414 above)"},
     {"max-header-count", FLAG_UINT, F(max_header_count), "100", "N", "request headers (431 above)"},
     {"header-timeout", FLAG_DURATION, F(header_timeout_us), "10s", "DURATION",

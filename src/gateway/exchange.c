@@ -45,7 +45,9 @@
 #include "transcode.h"
 #include "websocket.h"
 
-#define STREAM_BLOCK_BYTES 8192       /* largest piece handed to libmicrohttpd per reader call */
+/* Largest piece handed to libmicrohttpd per reader call. libmicrohttpd allocates a buffer of this
+ * size for every streaming response, so it is a per-stream cost: small, as NDJSON lines are. */
+#define STREAM_BLOCK_BYTES 2048
 #define JSON_PARSE_FLAGS (JSON_DECODE_ANY | JSON_REJECT_DUPLICATES)
 
 enum x_kind { X_ERROR, X_UNARY, X_SERVER_STREAM, X_CLIENT_STREAM, X_BIDI };

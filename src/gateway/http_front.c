@@ -30,7 +30,7 @@
 /* libmicrohttpd keeps the request head, its read buffer and the response head in one per-connection
  * pool: room beyond --max-header-bytes, so that the gateway's own limit (answered with a JSON 431)
  * is met before libmicrohttpd's (which it answers by itself). */
-#define MHD_POOL_HEADROOM (4 * 1024)
+#define MHD_POOL_HEADROOM (2 * 1024)
 
 struct http_front {
     gateway *gw;
