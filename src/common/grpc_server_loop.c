@@ -213,11 +213,19 @@ static grpc_server_credentials *server_credentials(const tls_pem *pem)
     return grpc_ssl_server_credentials_create_with_options(options);
 }
 
+#define GSL_MAX_CONNECTION_AGE_MS 30000
+#define GSL_MAX_CONNECTION_AGE_GRACE_MS 3600000
+
 /* Binds the listener; returns the bound port, or 0. */
 static int bind_listener(gsl_loop *loop, const tls_pem *pem)
 {
     grpc_arg args[] = {
         {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_ALLOW_REUSEPORT, .value.integer = 0},
+        /* Clients hold one connection and resolve the server's name again only when it closes: by
+         * closing connections after GSL_MAX_CONNECTION_AGE_MS (calls in flight get the grace below),
+         * replicas that join behind a DNS name start receiving calls. */
+        {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MAX_CONNECTION_AGE_MS, .value.integer = GSL_MAX_CONNECTION_AGE_MS},
+        {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS, .value.integer = GSL_MAX_CONNECTION_AGE_GRACE_MS},
     };
     grpc_channel_args channel_args = {.num_args = sizeof args / sizeof args[0], .args = args};
     loop->server = grpc_server_create(&channel_args, NULL);
