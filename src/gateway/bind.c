@@ -402,6 +402,9 @@ gw_err *bind_request(const descpool *pool, const route_match *m, json_t *body, c
         if ((e = bind_path_var(&b, &m->vars[i], &b.vars[i])) != NULL) goto fail;
     for (size_t i = 0; i < n_query; i++) {
         const char *k = query[i].key ? query[i].key : "", *v = query[i].value ? query[i].value : "";
+        /* An empty component ("?&a=1", "a=1&&b=2", a lone "="): nothing to bind; URL query parsers
+         * skip these, and a trailing "&" already yields none. */
+        if (!*k && !*v) continue;
         buf_reset(&b.key);
         buf_reset(&b.value);
         if (!uri_percent_decode(&b.key, k, strlen(k), NULL) || !uri_percent_decode(&b.value, v, strlen(v), NULL)) {

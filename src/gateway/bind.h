@@ -32,9 +32,10 @@ typedef struct query_param {
  * FieldMask, wrappers, ...). A query parameter naming no field, or a field already bound by the path
  * or the body, is INVALID_ARGUMENT naming it unless o->allow_unknown (then it is ignored).
  * A map entry is set with `field[key]=value`; a second value for a singular field, or a second member
- * of a oneof, is INVALID_ARGUMENT. A route without a body binding rejects a body (`body` not NULL:
- * "this method takes no request body"); with body "*" every field is bound by the body, so any query
- * parameter counts as already bound. Errors name the parameter or variable and the field.
+ * of a oneof, is INVALID_ARGUMENT. Empty components (no key, no value: "?&a=1") are skipped.
+ * A route without a body binding rejects a body (`body` not NULL: "this method takes no request
+ * body"); with body "*" every field is bound by the body, so any query parameter counts as already
+ * bound. Errors name the parameter or variable and the field.
  * On success *out is a new reference the caller releases with json_decref(). */
 gw_err *bind_request(const descpool *pool, const route_match *m, json_t *body, const query_param *query,
                      size_t n_query, const json_opts *o, json_t **out);

@@ -80,6 +80,8 @@ expect_ok '{"parent":"shelves/s1","pageSize":5,"filter":"a b\u0026c","publishedA
 get '/mirror/books?genre=7&genres=SCIENCE&genres=0&ids=9223372036854775807&onlyRead=0&minRating=-1'
 expect_ok '{"minRating":-1,"onlyRead":false,"ids":["9223372036854775807"],"genre":7,"genres":["SCIENCE","GENRE_UNSPECIFIED"]}' \
   "enum numbers (known and unknown), bool 0, wrapper defaults kept"
+get '/mirror/books?&pageSize=1&&filter=x&'
+expect_ok '{"pageSize":1,"filter":"x"}' "empty query components are skipped"
 get '/mirror/books/since/2020-01-01T00:00:00Z?pageSize=1'
 expect_ok '{"pageSize":1,"publishedAfter":"2020-01-01T00:00:00Z"}' "additional binding with a Timestamp path variable"
 get '/mirror/books/since/2020-01-01T00:00:00%2B02:00'
@@ -137,6 +139,7 @@ bad_query() {  # PATH NEEDLE WHAT [CURL ARGS]
   expect_eq 400 "$STATUS" "$what: 400"
   expect_contains "$needle" "$BODY" "$what: message"
 }
+bad_query '/mirror/books?=x' "no field ''" "a value without a key"
 bad_query '/mirror/books?nope=1' "no field 'nope' in message routes.ListBooksRequest" "unknown query parameter"
 bad_query '/mirror/books?edition.nope=1' "no field 'nope' in message routes.Edition" "unknown nested query parameter"
 bad_query '/mirror/books?pageSize=1&pageSize=2' "given more than once" "a singular field twice"
