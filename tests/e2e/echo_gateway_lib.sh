@@ -5,6 +5,7 @@
 ECHO_SERVER="$GW_BUILDDIR/tests/backend/echo-server"
 KITCHEN_DESC="$GW_BUILDDIR/gen/tests/kitchen.desc"
 ROUTES_DESC="$GW_BUILDDIR/gen/tests/routes.desc"
+MIRROR_DESC="$GW_BUILDDIR/gen/tests/mirror.desc"     # routes.proto's twin, plus /mirror/decode
 ORACLE="$GW_SRCDIR/tests/e2e/kitchen_oracle.py"
 
 # oracle_available: true when Python protobuf (the JSON oracle) can be imported.
@@ -43,7 +44,8 @@ echo_fence() {
 
 # run_cases DIR URL [CURL ARGS...] < CASES: runs one POST per case line "LABEL JSON" (lines that are
 # empty or start with # are skipped), storing DIR/N.name, N.in, N.status, N.out and, for each 200
-# answer, N.rt: the answer to sending N.out back (the round trip), for tests/e2e/kitchen_oracle.py.
+# answer, N.rt: the answer to sending N.out back (the round trip; not with ROUNDTRIP=0), for
+# tests/e2e/kitchen_oracle.py.
 run_cases() {
   local dir=$1 url=$2; shift 2
   local n=0 i label json code
@@ -64,7 +66,7 @@ run_cases() {
   curl "${first[@]}" >"$dir/statuses" || true
   while read -r i code; do
     echo "$code" >"$dir/$i.status"
-    if [ "$code" = 200 ]; then
+    if [ "$code" = 200 ] && [ "${ROUNDTRIP:-1}" = 1 ]; then
       [ "${#second[@]}" -gt 0 ] && second+=(--next)
       second+=(-s -S -o "$dir/$i.rt" --data-binary @"$dir/$i.out" "$@" "$url")
     fi

@@ -7,7 +7,6 @@
 # parameters, percent-decoding, 404 / 405 + Allow, and POST /pkg.Service/Method.
 . "${GW_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh" || exit 99
 . "$GW_SRCDIR/tests/e2e/echo_gateway_lib.sh"
-MIRROR_DESC="$GW_BUILDDIR/gen/tests/mirror.desc"
 
 start_echo echo
 start_gateway gw --backend "$ECHO_ADDR" --descriptor "$ROUTES_DESC" --descriptor "$MIRROR_DESC"
