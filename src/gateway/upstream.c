@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gnutls/gnutls.h>
 #include <grpc/grpc_security.h>
 #include <grpc/support/time.h>
 
@@ -66,6 +67,33 @@ static gw_err *read_file_text(const char *path, char **out)
     return NULL;
 }
 
+/* gRPC parses the backend's TLS files only when it first connects, and then fails every call with
+ * a vague UNAVAILABLE ("empty address list"). GnuTLS (linked for the front end) checks them at
+ * start-up instead: the roots must hold a certificate, and the key must be the certificate's. */
+static gw_err *check_backend_pem(const gw_config *c, const char *ca, const char *cert, const char *key)
+{
+    gnutls_certificate_credentials_t probe;
+    if (gnutls_certificate_allocate_credentials(&probe) < 0) abort();
+    gw_err *e = NULL;
+    if (ca) {
+        gnutls_datum_t roots = {(unsigned char *)ca, (unsigned)strlen(ca)};
+        int n = gnutls_certificate_set_x509_trust_mem(probe, &roots, GNUTLS_X509_FMT_PEM);
+        if (n <= 0)
+            e = gw_err_new(GRPC_STATUS_INVALID_ARGUMENT, "--backend-ca %s holds no usable certificate (%s)", c->backend_ca,
+                           n < 0 ? gnutls_strerror(n) : "none found");
+    }
+    if (!e && cert) {
+        gnutls_datum_t chain = {(unsigned char *)cert, (unsigned)strlen(cert)};
+        gnutls_datum_t private_key = {(unsigned char *)key, (unsigned)strlen(key)};
+        int r = gnutls_certificate_set_x509_key_mem2(probe, &chain, &private_key, GNUTLS_X509_FMT_PEM, NULL, 0);
+        if (r < 0)
+            e = gw_err_new(GRPC_STATUS_INVALID_ARGUMENT, "--backend-cert %s with --backend-key %s: %s", c->backend_cert,
+                           c->backend_key, gnutls_strerror(r));
+    }
+    gnutls_certificate_free_credentials(probe);
+    return e;
+}
+
 /* Plain-text HTTP/2, or TLS with the given roots (default: the system's) and an optional client
  * certificate for mutual TLS. */
 static gw_err *backend_credentials(const gw_config *c, grpc_channel_credentials **out)
@@ -83,6 +111,7 @@ static gw_err *backend_credentials(const gw_config *c, grpc_channel_credentials 
     if (*c->backend_ca) e = read_file_text(c->backend_ca, &ca);
     if (!e && *c->backend_cert) e = read_file_text(c->backend_cert, &cert);
     if (!e && *c->backend_key) e = read_file_text(c->backend_key, &key);
+    if (!e) e = check_backend_pem(c, ca, cert, key);
     if (!e) {
         grpc_ssl_pem_key_cert_pair pair = {key, cert};
         *out = grpc_ssl_credentials_create(ca, cert ? &pair : NULL, NULL, NULL);

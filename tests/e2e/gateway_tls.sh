@@ -42,6 +42,14 @@ SERVER_TLS=(--tls-cert "$PKI/server.pem" --tls-key "$PKI/server.key")
 note "throwaway CA, server (localhost, 127.0.0.1) and client certificates made in $PKI"
 
 hello() { echo "{\"message\":\"Hello $1\"}"; }
+# wait_ready: polls the gateway at $GW_URL until /readyz is 200 (its backend answers health checks
+# over the channel), as a deployment's readiness probe would. A first connection attempt can time
+# out on a loaded machine: UPSTREAM_MIN_RECONNECT_BACKOFF_MS (100 ms) is also gRPC's minimum connect
+# timeout, and a TLS handshake under the sanitizers can take longer.
+wait_ready() {
+  _ready() { [ "$(curl -s -o /dev/null -w '%{http_code}' "$GW_URL/readyz")" = 200 ]; }
+  wait_for 15 _ready
+}
 
 # ---------------------------------------------------------------- HTTPS front end
 start greeter "$GREETER_SERVER" --listen 127.0.0.1:0 --stream-count 3
@@ -79,15 +87,17 @@ TLS_BACKEND="127.0.0.1:$(listen_port tls_greeter)"
 grep -q "serving TLS" "$(log_of tls_greeter)" || fail "greeter-server does not say it serves TLS"
 
 start_gateway gwtls --backend "$TLS_BACKEND" --backend-tls --backend-ca "$CA" --backend-authority localhost
+wait_ready
 req POST "$GW_URL/v1/hello" -d '{"name":"tls"}'
-expect_eq 200 "$STATUS" "backend over TLS, --backend-ca and --backend-authority localhost"
 expect_eq "$(hello tls)" "$BODY" "reply over a TLS backend"
+expect_eq 200 "$STATUS" "backend over TLS, --backend-ca and --backend-authority localhost"
 out=$(curl -sS -N "$GW_URL/v1/hello/stream" -d '{"name":"t"}' | wc -l)
 expect_eq 5 "$out" "server stream over a TLS backend"
 
 start_gateway gwip --backend "$TLS_BACKEND" --backend-tls --backend-ca "$CA"
+wait_ready
 req POST "$GW_URL/v1/hello" -d '{"name":"ip"}'
-expect_eq 200 "$STATUS" "backend over TLS by IP address (the certificate's IP name)"
+expect_eq "$(hello ip)" "$BODY" "backend over TLS by IP address (the certificate's IP name)"
 
 start_gateway gwnoca --backend "$TLS_BACKEND" --backend-tls --backend-authority localhost
 req POST "$GW_URL/v1/hello" -d '{"name":"noca"}'
@@ -120,9 +130,10 @@ grep -q "client certificates required" "$(log_of mtls_greeter)" || fail "greeter
 BACKEND_TLS=(--backend "$MTLS_BACKEND" --backend-tls --backend-ca "$CA" --backend-authority localhost)
 
 start_gateway gwmtls "${BACKEND_TLS[@]}" --backend-cert "$PKI/client.pem" --backend-key "$PKI/client.key"
+wait_ready
 req POST "$GW_URL/v1/hello" -d '{"name":"mtls"}'
-expect_eq 200 "$STATUS" "mutual TLS with --backend-cert/--backend-key"
 expect_eq "$(hello mtls)" "$BODY" "reply over mutual TLS"
+expect_eq 200 "$STATUS" "mutual TLS with --backend-cert/--backend-key"
 
 start_gateway gwnocert "${BACKEND_TLS[@]}"
 req POST "$GW_URL/v1/hello" -d '{"name":"nocert"}'
@@ -174,6 +185,12 @@ start_error gw_ca_garbage 2 "${GW[@]}" --backend-tls --backend-ca "$WORK/garbage
 expect_contains "garbage.pem is not PEM" "$ERR" "gateway: a --backend-ca that is not PEM"
 start_error gw_ca_empty 2 "${GW[@]}" --backend-tls --backend-ca /dev/null
 expect_contains "/dev/null is empty" "$ERR" "gateway: an empty --backend-ca"
+printf -- '-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n' > "$WORK/broken.pem"
+start_error gw_ca_broken 2 "${GW[@]}" --backend-tls --backend-ca "$WORK/broken.pem"
+expect_contains "broken.pem holds no usable certificate" "$ERR" "gateway: a --backend-ca whose PEM block is broken"
+start_error gw_backend_key_mismatch 2 "${GW[@]}" --backend-tls --backend-ca "$CA" \
+  --backend-cert "$PKI/client.pem" --backend-key "$PKI/server.key"
+expect_contains "do not match" "$ERR" "gateway: a --backend-key that is not the --backend-cert's"
 start_error gw_ca_no_tls 2 "${GW[@]}" --backend-ca "$CA"
 expect_contains "need --backend-tls" "$ERR" "gateway: --backend-ca without --backend-tls"
 
