@@ -32,6 +32,7 @@
  * is met before libmicrohttpd's (which it answers by itself). */
 #define MHD_POOL_HEADROOM (2 * 1024)
 
+
 struct http_front {
     gateway *gw;
     bool is_admin;                    /* the --admin-listen listener: admin endpoints only */
@@ -431,20 +432,25 @@ gw_err *http_front_start(http_front **out, gateway *gw, const char *addr, bool a
         threads = n > 0 ? (unsigned)n : 1;
     }
     if (admin_only) threads = 1;
+    /* A pool of one thread is what the daemon's own thread is: libmicrohttpd warns about it. */
+    unsigned pool_threads = threads > 1 ? threads : 0;
     unsigned idle_s = c->idle_timeout_us == DURATION_NONE ? 0 : (unsigned)(c->idle_timeout_us / 1000000);
     if (c->idle_timeout_us != DURATION_NONE && idle_s == 0) idle_s = 1;
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE | MHD_USE_ITC |
                      MHD_USE_ERROR_LOG | (tls ? MHD_USE_TLS : 0);
-    struct MHD_OptionItem tls_opts[] = {
-        {tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, f->tls_cert},
-        {MHD_OPTION_HTTPS_MEM_KEY, 0, f->tls_key},
-        {MHD_OPTION_END, 0, NULL},
-    };
+    /* Options that are there or not: the thread pool, the certificate and key. */
+    struct MHD_OptionItem extra[4];
+    size_t n_extra = 0;
+    if (pool_threads) extra[n_extra++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, pool_threads, NULL};
+    if (tls) {
+        extra[n_extra++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, f->tls_cert};
+        extra[n_extra++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, f->tls_key};
+    }
+    extra[n_extra] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     f->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, f,
         MHD_OPTION_EXTERNAL_LOGGER, log_mhd, f,
         MHD_OPTION_LISTEN_SOCKET, (MHD_socket)f->listen_fd,
-        MHD_OPTION_THREAD_POOL_SIZE, threads,
         MHD_OPTION_CONNECTION_LIMIT, c->max_connections,
         MHD_OPTION_CONNECTION_TIMEOUT, idle_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, c->max_header_bytes + MHD_POOL_HEADROOM,
@@ -452,7 +458,7 @@ gw_err *http_front_start(http_front **out, gateway *gw, const char *addr, bool a
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, f,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, f,
         MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, f,
-        MHD_OPTION_ARRAY, tls_opts,
+        MHD_OPTION_ARRAY, extra,
         MHD_OPTION_END);
     if (!f->daemon) {
         close(f->listen_fd);

@@ -200,8 +200,11 @@ int main(int argc, char **argv)
     if ((e = conn_guard_start(&gw.guard, gw.evloop, cfg.header_timeout_us))) fatal("start-up", e, 1);
     if ((e = upstream_start(&gw.upstream, &cfg, pool))) fatal("backend", e, 2);
     http_front *front = NULL, *admin = NULL;
-    if ((e = http_front_start(&front, &gw, cfg.listen, false))) fatal("listen", e, 1);
-    if (*cfg.admin_listen && (e = http_front_start(&admin, &gw, cfg.admin_listen, true))) fatal("admin listen", e, 1);
+    /* A bad setting (address, certificate) exits 2 like every other usage error; failing to bind is 1. */
+    if ((e = http_front_start(&front, &gw, cfg.listen, false)))
+        fatal("listen", e, e->code == GRPC_STATUS_INVALID_ARGUMENT ? 2 : 1);
+    if (*cfg.admin_listen && (e = http_front_start(&admin, &gw, cfg.admin_listen, true)))
+        fatal("admin listen", e, e->code == GRPC_STATUS_INVALID_ARGUMENT ? 2 : 1);
 
     if (!cfg.quiet) {
         fprintf(stderr, "grpc-json-gateway %s: %zu routes, backend %s%s\n", PACKAGE_VERSION, router_count(routes),

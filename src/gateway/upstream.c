@@ -16,8 +16,7 @@
 
 /* Reconnect backoff towards a backend that went away: short, so that a restarted backend is used
  * again within a fraction of a second (gRPC's defaults grow to 120 s). */
-#define UPSTREAM_MIN_RECONNECT_BACKOFF_MS 100
-#define UPSTREAM_MAX_RECONNECT_BACKOFF_MS 500
+#define UPSTREAM_INITIAL_RECONNECT_BACKOFF_MS 100
 /* How often DNS may be asked again when replicas come and go (dns:/// targets). */
 #define UPSTREAM_DNS_MIN_RERESOLUTION_MS 1000
 
@@ -123,6 +122,13 @@ static gw_err *backend_credentials(const gw_config *c, grpc_channel_credentials 
     return e;
 }
 
+/* A duration setting as the int milliseconds gRPC takes ("none" is the largest). */
+static int ms_setting(int64_t us)
+{
+    int64_t ms = us / 1000;
+    return ms > 0x7fffffff ? 0x7fffffff : ms < 1 ? 1 : (int)ms;
+}
+
 gw_err *upstream_start(upstream **out, const gw_config *c, const descpool *pool)
 {
     upstream *u = calloc(1, sizeof *u);
@@ -130,13 +136,19 @@ gw_err *upstream_start(upstream **out, const gw_config *c, const descpool *pool)
     char user_agent[64];
     snprintf(user_agent, sizeof user_agent, "grpc-json-gateway/%s", PACKAGE_VERSION);
     int max_msg = c->max_message_bytes > 0x7fffffff ? 0x7fffffff : (int)c->max_message_bytes;
+    int connect_ms = ms_setting(c->backend_connect_timeout_us);
+    int max_backoff_ms = ms_setting(c->backend_max_backoff_us);
     grpc_arg args[] = {
         {GRPC_ARG_STRING, GRPC_ARG_LB_POLICY_NAME, {.string = "round_robin"}},
         {GRPC_ARG_INTEGER, GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, {.integer = max_msg}},
         {GRPC_ARG_INTEGER, GRPC_ARG_MAX_SEND_MESSAGE_LENGTH, {.integer = max_msg}},
-        {GRPC_ARG_INTEGER, GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, {.integer = UPSTREAM_MIN_RECONNECT_BACKOFF_MS}},
-        {GRPC_ARG_INTEGER, GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, {.integer = UPSTREAM_MIN_RECONNECT_BACKOFF_MS}},
-        {GRPC_ARG_INTEGER, GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, {.integer = UPSTREAM_MAX_RECONNECT_BACKOFF_MS}},
+        /* gRPC 1.51 takes its "minimum reconnect backoff" as the time a connection attempt may take
+         * (TCP, TLS, the HTTP/2 settings exchange): --backend-connect-timeout. Between failed
+         * attempts it waits from UPSTREAM_INITIAL_RECONNECT_BACKOFF_MS up to --backend-max-backoff,
+         * which is how soon a backend that comes back is used again. */
+        {GRPC_ARG_INTEGER, GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, {.integer = connect_ms}},
+        {GRPC_ARG_INTEGER, GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, {.integer = UPSTREAM_INITIAL_RECONNECT_BACKOFF_MS}},
+        {GRPC_ARG_INTEGER, GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, {.integer = max_backoff_ms}},
         {GRPC_ARG_INTEGER, GRPC_ARG_DNS_MIN_TIME_BETWEEN_RESOLUTIONS_MS, {.integer = UPSTREAM_DNS_MIN_RERESOLUTION_MS}},
         {GRPC_ARG_STRING, GRPC_ARG_PRIMARY_USER_AGENT_STRING, {.string = user_agent}},
         {GRPC_ARG_INTEGER, GRPC_ARG_ENABLE_HTTP_PROXY, {.integer = 0}},
