@@ -292,7 +292,10 @@ int gsl_serve(const gsl_config *cfg)
         fprintf(stderr, "%s: serving TLS%s\n", cfg->prog,
                 mutual_tls ? ", client certificates required (mutual TLS)" : "");
     const char *colon = strrchr(cfg->listen, ':');
-    fprintf(stderr, "listening on %.*s:%d\n", (int)(colon - cfg->listen), cfg->listen, port);
+    if (strncmp(cfg->listen, "unix:", 5) == 0)
+        fprintf(stderr, "listening on %s\n", cfg->listen);
+    else
+        fprintf(stderr, "listening on %.*s:%d\n", (int)(colon - cfg->listen), cfg->listen, port);
     fflush(stderr);
 
     run_loop(loop);

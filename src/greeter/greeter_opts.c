@@ -55,8 +55,14 @@ static int take_hostport(opt_cursor *cur, const char *name, const char **out)
     int port;
     int r = take_value(cur, name, &v);
     if (r <= 0) return r;
+    /* A Unix domain socket (unix:PATH) is taken as it is: gRPC core binds it. */
+    if (strncmp(v, "unix:", 5) == 0 && v[5]) {
+        *out = v;
+        return 1;
+    }
     if (!cliopt_hostport(v, &port, NULL)) {
-        snprintf(cur->err, cur->err_len, "%s: expected HOST:PORT (port 0-65535, IPv6 in brackets), got '%s'", name, v);
+        snprintf(cur->err, cur->err_len, "%s: expected HOST:PORT (port 0-65535, IPv6 in brackets) or unix:PATH, got '%s'",
+                 name, v);
         return -1;
     }
     *out = v;
