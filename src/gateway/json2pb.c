@@ -372,7 +372,11 @@ static gw_err *convert_number(j2p_ctx *c, const pb_field *f, const json_t *j, co
         return NULL;
     case PB_TYPE_ENUM: {
         const pb_enum *e = f->enumeration;
-        if (json_is_null(j) && e->is_null_value) {
+        if (e->is_null_value) {
+            /* NullValue has one value: null, "NULL_VALUE" or 0. */
+            bool zero = json_is_null(j) || (json_is_integer(j) && json_integer_value(j) == 0) ||
+                        (json_is_string(j) && strcmp(json_string_value(j), "NULL_VALUE") == 0);
+            if (!zero) return bad_value(path, f, NULL, j, "%V is not null");
             *wire = 0;
             return NULL;
         }
@@ -483,6 +487,7 @@ static gw_err *write_array(j2p_ctx *c, const pb_msg *m, const pb_field *f, const
     size_t n = json_array_size(j);
     if (!n) return NULL;
     j2p_len_mark mk = {0, 0};
+    size_t before = c->out->len;
     if (f->packed) {
         pbw_put_tag(c->out, f->number, PBW_LEN);
         mk = j2p_begin_len(c);
@@ -494,7 +499,12 @@ static gw_err *write_array(j2p_ctx *c, const pb_msg *m, const pb_field *f, const
         gw_err *e = write_single(c, f, el, !f->packed, false, &ep);
         if (e) return e;
     }
-    if (f->packed) j2p_end_len(c, mk);
+    if (f->packed && c->out->len == mk.pos + 1) {
+        c->out->len = before;                 /* every element skipped (unknown enum names) */
+        c->out->data[before] = 0;
+    } else if (f->packed) {
+        j2p_end_len(c, mk);
+    }
     return NULL;
 }
 

@@ -54,6 +54,37 @@ static size_t utf8_sequence_len(const uint8_t *p, const uint8_t *end)
     return 0;
 }
 
+static bool utf8_valid(const uint8_t *p, size_t n)
+{
+    const uint8_t *end = p + n;
+    while (p < end) {
+        if (*p < 0x80) {
+            p++;
+            continue;
+        }
+        size_t len = utf8_sequence_len(p, end);
+        if (!len) return false;
+        p += len;
+    }
+    return true;
+}
+
+/* Appends p[0..n) with U+FFFD for each byte that starts no character (as json_write_string does). */
+static void utf8_sanitize(buf *out, const uint8_t *p, size_t n)
+{
+    const uint8_t *end = p + n;
+    while (p < end) {
+        size_t len = *p < 0x80 ? 1 : utf8_sequence_len(p, end);
+        if (len) {
+            buf_append(out, p, len);
+            p += len;
+        } else {
+            buf_append(out, "\xef\xbf\xbd", 3);
+            p++;
+        }
+    }
+}
+
 /* Writes straight into the buffer: room for the plain bytes is reserved up front, and again before
  * each escape (which may take up to 6 bytes for 1 input byte). */
 void json_write_string(buf *out, const char *s, size_t n)
@@ -136,6 +167,10 @@ void tc_write_i64(buf *out, int64_t v)
     }
 }
 
+/* "-0" would be shorter, but jansson (which reads the gateway's requests) and others read it as
+ * the integer 0, losing the sign; "-0.0" reads back as negative zero everywhere. */
+#define NEGATIVE_ZERO "-0.0"
+
 static const double POW10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9,
                                1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17};
 #define EXACT_INT_LIMIT 9007199254740992.0   /* 2^53 */
@@ -212,7 +247,7 @@ static size_t format_float_fixed(float f, char *out)
  * their search starts at 1. (printf relies on the C locale's '.', which the gateway never changes.) */
 size_t tc_format_double(double d, char *out)
 {
-    if (d == 0) return (size_t)snprintf(out, 32, signbit(d) ? "-0" : "0");
+    if (d == 0) return (size_t)snprintf(out, 32, signbit(d) ? NEGATIVE_ZERO : "0");
     size_t n = format_double_fixed(d, out);
     if (n) return n;
     int len = 0;
@@ -225,7 +260,7 @@ size_t tc_format_double(double d, char *out)
 
 size_t tc_format_float(float f, char *out)
 {
-    if (f == 0) return (size_t)snprintf(out, 32, signbit(f) ? "-0" : "0");
+    if (f == 0) return (size_t)snprintf(out, 32, signbit(f) ? NEGATIVE_ZERO : "0");
     size_t n = format_float_fixed(f, out);
     if (n) return n;
     int len = 0;
@@ -624,6 +659,7 @@ static gw_err *write_map(p2j_ctx *c, const pb_msg *m, const pb_field *f, const s
     const pb_field *kf = &em->fields[0], *vf = &em->fields[1];
     map_item stack_items[MAP_STACK_ENTRIES], *items = stack_items;
     size_t n = 0, cap = MAP_STACK_ENTRIES;
+    buf fixed = BUF_INIT;
     gw_err *err = NULL;
     field_iter it;
     iter_init(&it, f, sp, nsp);
@@ -652,6 +688,21 @@ static gw_err *write_map(p2j_ctx *c, const pb_msg *m, const pb_field *f, const s
     if (st < 0) {
         err = p2j_malformed(m, fp, "truncated record");
         goto done;
+    }
+    if (kf->type == PB_TYPE_STRING) {
+        /* Keys that are not UTF-8 print with U+FFFD, so distinct keys may print alike: compare
+         * (and so deduplicate) them as printed. The sanitised copies live in `fixed`. */
+        size_t *offsets = NULL;
+        for (size_t i = 0; i < n; i++) {
+            if (utf8_valid(items[i].ks, items[i].kn)) continue;
+            if (!offsets && !(offsets = calloc(n, sizeof *offsets))) abort();
+            offsets[i] = fixed.len + 1;
+            utf8_sanitize(&fixed, items[i].ks, items[i].kn);
+            items[i].kn = fixed.len - (offsets[i] - 1);
+        }
+        for (size_t i = 0; offsets && i < n; i++)
+            if (offsets[i]) items[i].ks = fixed.data + offsets[i] - 1;
+        free(offsets);
     }
     int (*cmp)(const void *, const void *) = kf->type == PB_TYPE_STRING ? cmp_str_key
                                              : key_is_signed(kf->type) ? cmp_signed_key : cmp_unsigned_key;
@@ -690,6 +741,7 @@ static gw_err *write_map(p2j_ctx *c, const pb_msg *m, const pb_field *f, const s
     tc_put_byte(c->out, '}');
 done:
     if (items != stack_items) free(items);
+    buf_free(&fixed);
     return err;
 }
 
@@ -750,6 +802,20 @@ static gw_err *write_value(p2j_ctx *c, const pb_msg *m, const pb_field *f, const
     return write_scalar(c, m, f, rec.v, rec.d, rec.dn, fp);
 }
 
+/* Whether a record holds the default value of its (implicit-presence) field. NullValue has one
+ * value; whatever number the wire holds, it prints as null, so it counts as its default (printing
+ * null for it would read back as 0, absent). */
+static bool is_default_value(const pb_field *f, const record *rec)
+{
+    if (f->type == PB_TYPE_ENUM && f->enumeration->is_null_value) return true;
+    if (rec->wt == PBW_LEN) return rec->dn == 0;
+    switch (f->type) {
+    case PB_TYPE_INT32: case PB_TYPE_UINT32: case PB_TYPE_SINT32: case PB_TYPE_ENUM:
+        return (uint32_t)rec->v == 0;          /* 32-bit values keep the low 32 bits of the varint */
+    default: return rec->v == 0;
+    }
+}
+
 /* One member "name":value for field f, whose records lie in the spans. Implicit-presence scalars
  * at their default value are left out unless emit_defaults. */
 static gw_err *write_member(p2j_ctx *c, const pb_msg *m, const pb_field *f, const span *sp, size_t nsp,
@@ -761,21 +827,28 @@ static gw_err *write_member(p2j_ctx *c, const pb_msg *m, const pb_field *f, cons
             write_key(c, f, comma);
             return p2j_message(c, f->message, only->d, only->dn, &fp);
         }
-        bool is_default = only->wt == PBW_LEN ? only->dn == 0 : only->v == 0;
-        if (is_default && !f->has_presence && !c->o->emit_defaults) return NULL;
+        if (is_default_value(f, only) && !f->has_presence && !c->o->emit_defaults) return NULL;
         write_key(c, f, comma);
         return write_scalar(c, m, f, only->v, only->d, only->dn, &fp);
     }
     if (!f->repeated && f->type != PB_TYPE_MESSAGE) {
         record rec;
         if (!last_record(f, sp, nsp, &rec)) return NULL;
-        bool is_default = rec.wt == PBW_LEN ? rec.dn == 0 : rec.v == 0;
-        if (is_default && !f->has_presence && !c->o->emit_defaults) return NULL;
+        if (is_default_value(f, &rec) && !f->has_presence && !c->o->emit_defaults) return NULL;
         write_key(c, f, comma);
         return write_scalar(c, m, f, rec.v, rec.d, rec.dn, &fp);
     }
+    size_t mark = c->out->len;
+    bool had_comma = *comma;
     write_key(c, f, comma);
-    return write_value(c, m, f, sp, nsp, &fp);
+    gw_err *e = write_value(c, m, f, sp, nsp, &fp);
+    if (!e && f->repeated && !f->is_map && !c->o->emit_defaults && c->out->data[c->out->len - 2] == '[') {
+        /* only empty packed records: no elements, so the field is not populated */
+        c->out->len = mark;
+        c->out->data[mark] = 0;
+        *comma = had_comma;
+    }
+    return e;
 }
 
 /* emit_defaults: the member of a field absent from the wire (protojson's EmitUnpopulated): [] and
@@ -965,7 +1038,7 @@ gw_err *p2j_message(p2j_ctx *c, const pb_msg *m, const uint8_t *p, size_t n, con
 gw_err *p2j_field_validated(p2j_ctx *c, const pb_msg *m, const pb_field *f, const uint8_t *p, size_t n,
                             const tc_path *path)
 {
-    span sp = {p, p + n};
+    span sp = {p, p ? p + n : p};
     return write_value(c, m, f, &sp, 1, path);
 }
 
@@ -976,7 +1049,7 @@ gw_err *p2j_field(p2j_ctx *c, const pb_msg *m, const pb_field *f, const uint8_t 
     record rec;
     while (!pbw_at_end(&r))
         if (!read_record(&r, &rec)) return p2j_malformed(m, path, "truncated or invalid record");
-    span sp = {p, p + n};
+    span sp = {p, p ? p + n : p};
     return write_value(c, m, f, &sp, 1, path);
 }
 

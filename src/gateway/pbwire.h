@@ -27,9 +27,10 @@ typedef struct pbw_reader {
     const uint8_t *end;
 } pbw_reader;
 
+/* p may be NULL when n is 0 (an absent message). */
 static inline pbw_reader pbw_reader_init(const uint8_t *p, size_t n)
 {
-    pbw_reader r = {p, p + n};
+    pbw_reader r = {p, p ? p + n : p};
     return r;
 }
 

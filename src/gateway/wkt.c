@@ -191,10 +191,18 @@ static gw_err *field_mask_to_json(p2j_ctx *c, const pb_msg *m, const uint8_t *p,
         }
         if (!first) tc_put_byte(&joined, ',');
         first = false;
+        if (sn == 0) {
+            err = p2j_malformed(m, path, "a FieldMask path is empty");
+            break;
+        }
         for (size_t i = 0; i < sn; i++) {
             uint8_t ch = s[i];
             if (ch >= 'A' && ch <= 'Z') {
                 err = p2j_malformed(m, path, "a FieldMask path has an upper-case letter");
+                break;
+            }
+            if (!(ch >= 'a' && ch <= 'z') && !(ch >= '0' && ch <= '9') && ch != '_' && ch != '.') {
+                err = p2j_malformed(m, path, "a FieldMask path has a character no field name has");
                 break;
             }
             if (ch == '_') {
@@ -503,7 +511,7 @@ static gw_err *field_mask_from_json(j2p_ctx *c, const pb_msg *m, const json_t *j
         buf_reset(&snake);
         for (size_t k = start; k < i; k++) {
             char ch = s[k];
-            if (ch == '_' || ch == 0) {
+            if (!(ch >= 'a' && ch <= 'z') && !(ch >= 'A' && ch <= 'Z') && !(ch >= '0' && ch <= '9') && ch != '.') {
                 err = invalid(path, m, "'%.64s' is not a list of lowerCamelCase paths", s);
                 break;
             }

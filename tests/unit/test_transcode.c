@@ -347,7 +347,7 @@ static void expect_float(float f, const char *want)
 START_TEST(numbers_print_shortest)
 {
     expect_double(0.1, "0.1");
-    expect_double(-0.0, "-0");
+    expect_double(-0.0, "-0.0");
     expect_double(1.0 / 3, "0.3333333333333333");
     expect_double(2.0 / 3, "0.6666666666666666");
     expect_double(1e300, "1e+300");
@@ -406,7 +406,8 @@ START_TEST(scalars_both_ways)
     /* Defaults of implicit-presence fields are not written, so they do not come back. */
     expect_json("{\"fInt32\":0,\"fString\":\"\",\"fBool\":false,\"fEnum\":\"COLOR_UNSPECIFIED\",\"fBytes\":\"\","
                 "\"fDouble\":0,\"fInt64\":\"0\"}", "{}");
-    expect_json("{\"fDouble\":-0.0}", "{\"fDouble\":-0}");                               /* -0 is not 0 */
+    expect_json("{\"fDouble\":-0.0}", "{\"fDouble\":-0.0}");                             /* -0 is not 0 */
+    expect_json("{\"fFloat\":-0.0,\"rDouble\":[-0.0,0]}", "{\"fFloat\":-0.0,\"rDouble\":[-0.0,0]}");
     expect_json("{}", "{}");
     /* Both names are accepted on input. */
     expect_json("{\"f_int32\":1,\"field__name2\":2,\"_field_name3\":3,\"renamed\":\"r\"}",
@@ -1083,6 +1084,58 @@ START_TEST(wire_variants_match_python)
     buf_free(&b);
     buf_free(&l);
     buf_free(&g);
+    buf_free(&out);
+}
+END_TEST
+
+/* Regressions found by fuzzing (tests/fuzz). */
+START_TEST(fuzz_regressions)
+{
+    /* Negative zero survives a round trip through jansson (which reads "-0" as the integer 0). */
+    expect_json("{\"rDouble\":[\"Infinity\",-0.0],\"wDouble\":-0.0,\"wValue\":-0.0}",
+                "{\"rDouble\":[\"Infinity\",-0.0],\"wValue\":-0.0,\"wDouble\":-0.0}");
+    /* No data at all (NULL, 0) is the empty message, not pointer arithmetic on NULL. */
+    buf out = BUF_INIT;
+    ck_assert_ptr_null(pb_to_json(pool, everything, NULL, 0, &no_opts, &out));
+    ck_assert_str_eq((char *)out.data, "{}");
+    buf_reset(&out);
+    ck_assert_ptr_null(pb_field_to_json(pool, everything, pb_msg_field_by_number(everything, 70), NULL, 0, &no_opts, &out));
+    ck_assert_str_eq((char *)out.data, "{}");
+    /* NullValue: only null (or NULL_VALUE, 0) on input; any number on the wire is its one value. */
+    expect_error("{\"wNull\":5}", "invalid value for field 'wNull' (google.protobuf.NullValue): 5 is not null");
+    expect_error("{\"wNull\":\"x\"}", "\"x\" is not null");
+    expect_json("{\"wNull\":0,\"rAny\":[]}", "{}");
+    expect_render(everything, "a80705", &no_opts, "{}");
+    json_opts dflt = {.emit_defaults = true};
+    buf_reset(&out);
+    ck_assert_ptr_null(pb_to_json(pool, msg("google.protobuf.Value"), (const uint8_t *)"\x08\x05", 2, &dflt, &out));
+    ck_assert_str_eq((char *)out.data, "null");
+    buf_free(&out);
+    /* A 32-bit field's varint with only high bits set is 0, the default: not printed. */
+    expect_render(everything, "288080808010" "608180808010", &no_opts, "{\"fEnum\":\"COLOR_RED\"}");
+    /* Map keys that are not UTF-8 print with U+FFFD; keys that print alike are one key (the last). */
+    expect_render(everything, "820505" "0a01ff" "1001" "820505" "0a01fe" "1002" "820504" "0a00" "1003", &no_opts,
+                  "{\"mStringInt32\":{\"\":3,\"\xef\xbf\xbd\":2}}");
+    /* Unknown enum names dropped under allow_unknown leave no empty packed record behind. */
+    json_opts lax = {.allow_unknown = true};
+    buf_reset(&out);
+    ck_assert_ptr_null(encode(everything, "{\"rEnum\":[\"PURPLE\"]}", &lax, &out));
+    ck_assert_uint_eq(out.len, 0);
+    /* A repeated field sent as empty packed records has no elements: it is not printed. */
+    expect_render(everything, "e20100" "ca0100" "28" "01", &no_opts, "{\"fInt32\":1}");
+    buf_reset(&out);
+    ck_assert_ptr_null(pb_to_json(pool, everything, (const uint8_t *)"\xe2\x01\x00", 3, &dflt, &out));
+    ck_assert(strstr((char *)out.data, "\"rBool\":[],") != NULL);
+    /* FieldMask paths that could not be read back are refused both ways. */
+    const pb_msg *fm = msg("google.protobuf.FieldMask");
+    expect_render_error(fm, "0a0300612e", "a character no field name has");    /* "\0a." */
+    expect_render_error(fm, "0a03612c62", "a character no field name has");    /* "a,b" */
+    expect_render_error(fm, "0a00", "a FieldMask path is empty");
+    expect_error("{\"wFieldMask\":\"a-b\"}", "is not a list of lowerCamelCase paths");
+    expect_error("{\"wFieldMask\":\"a b\"}", "is not a list of lowerCamelCase paths");
+    expect_json("{\"wFieldMask\":\"A.b1C\"}", "{\"wFieldMask\":\"A.b1C\"}");
+    /* U+0000 in a map key prints as \u0000 (valid JSON, even if jansson cannot read such keys). */
+    expect_render(everything, "8205070a03610062" "1001", &no_opts, "{\"mStringInt32\":{\"a\\u0000b\":1}}");
     buf_free(&out);
 }
 END_TEST
@@ -1825,6 +1878,7 @@ static Suite *transcode_suite(void)
     tcase_add_test(tc, depth_limits_both_ways);
     tcase_add_test(tc, wire_variants_match_python);
     tcase_add_test(tc, malformed_wire_is_internal);
+    tcase_add_test(tc, fuzz_regressions);
     suite_add_tcase(s, tc);
 
     TCase *oracles = tcase_create("oracles");
