@@ -24,7 +24,7 @@ void md_list_free(md_list *md)
 void md_list_add(md_list *md, const char *key, size_t key_len, const char *value, size_t value_len)
 {
     if (md->count == md->cap) {
-        size_t cap = md->cap ? md->cap * 2 : 8;
+        size_t cap = md->cap ? md->cap * 2 : 4;   /* x-forwarded-for and -host, plus a couple */
         grpc_metadata *p = realloc(md->items, cap * sizeof *p);
         if (!p) abort();
         md->items = p;
