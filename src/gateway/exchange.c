@@ -38,6 +38,7 @@
 #include "cors.h"
 #include "grpc_names.h"
 #include "grpc_timeout.h"
+#include "json_parse.h"
 #include "jsonsplit.h"
 #include "metadata.h"
 #include "response.h"
@@ -48,7 +49,6 @@
 /* Largest piece handed to libmicrohttpd per reader call. libmicrohttpd allocates a buffer of this
  * size for every streaming response, so it is a per-stream cost: small, as NDJSON lines are. */
 #define STREAM_BLOCK_BYTES 2048
-#define JSON_PARSE_FLAGS (JSON_DECODE_ANY | JSON_REJECT_DUPLICATES)
 
 enum x_kind { X_ERROR, X_UNARY, X_SERVER_STREAM, X_CLIENT_STREAM, X_BIDI };
 enum x_phase { PH_RECEIVING, PH_WAITING, PH_READY, PH_STREAMING, PH_ANSWERED };
@@ -913,19 +913,11 @@ void exchange_client_gone(exchange *x)
 /* Parses one JSON text (a body or a streamed value) and encodes it as the request message. */
 static gw_err *build_request_message(exchange *x, const char *text, size_t len, bool is_body, buf *msg)
 {
-    json_t *json = NULL;
-    bool blank = true;
-    for (size_t i = 0; i < len && blank; i++)
-        if (text[i] != ' ' && text[i] != '\t' && text[i] != '\r' && text[i] != '\n') blank = false;
-    if (!blank) {
-        json_error_t jerr;
-        json = json_loadb(text, len, JSON_PARSE_FLAGS, &jerr);
-        if (!json)
-            return gw_err_new(GRPC_STATUS_INVALID_ARGUMENT, "malformed JSON%s at line %d, column %d: %s",
-                              is_body ? " body" : "", jerr.line, jerr.column, jerr.text);
-    }
+    gw_err *e = NULL;
+    json_t *json = json_parse_text(text, len, is_body ? "body" : NULL, &e);
+    if (e) return e;
     json_t *msg_json = NULL;
-    gw_err *e = bind_request(x->gw->pool, &x->match, json, x->query, x->n_query, &x->gw->config->json, &msg_json);
+    e = bind_request(x->gw->pool, &x->match, json, x->query, x->n_query, &x->gw->config->json, &msg_json);
     if (e) return e;
     e = json_to_pb(x->gw->pool, x->method->input, msg_json, &x->gw->config->json, msg);
     json_decref(msg_json);

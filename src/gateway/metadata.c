@@ -129,6 +129,9 @@ void md_to_headers(const grpc_metadata_array *md, const char *prefix, md_header_
     buf name = BUF_INIT, value = BUF_INIT;
     for (size_t i = 0; i < md->count; i++) {
         const grpc_metadata *m = &md->metadata[i];
+        /* gRPC's own keys (grpc-status-details-bin, grpc-message, ...) are protocol, not the
+         * application's metadata: they are answered in the body, not echoed as headers. */
+        if (GRPC_SLICE_LENGTH(m->key) >= 5 && memcmp(GRPC_SLICE_START_PTR(m->key), "grpc-", 5) == 0) continue;
         buf_reset(&name);
         buf_reset(&value);
         buf_append_str(&name, prefix);
