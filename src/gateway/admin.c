@@ -128,22 +128,11 @@ static bool start_health_check(admin_request *a)
     grpc_slice empty = grpc_empty_slice();
     grpc_byte_buffer *req = grpc_raw_byte_buffer_create(&empty, 1);
     grpc_op ops[6];
-    memset(ops, 0, sizeof ops);
-    ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
-    ops[1].op = GRPC_OP_SEND_MESSAGE;
-    ops[1].data.send_message.send_message = req;
-    ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
-    ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
-    ops[3].data.recv_initial_metadata.recv_initial_metadata = &a->initial_md;
-    ops[4].op = GRPC_OP_RECV_MESSAGE;
-    ops[4].data.recv_message.recv_message = &a->reply;
-    ops[5].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
-    ops[5].data.recv_status_on_client.trailing_metadata = &a->trailing_md;
-    ops[5].data.recv_status_on_client.status = &a->status;
-    ops[5].data.recv_status_on_client.status_details = &a->details;
+    upstream_unary_results r = {&a->initial_md, &a->reply, &a->trailing_md, &a->status, &a->details};
+    size_t n = upstream_unary_ops(ops, NULL, 0, req, &r);
     a->tag.done = on_health_done;
     atomic_fetch_add(&a->refs, 1);
-    grpc_call_error rc = grpc_call_start_batch(a->call, ops, 6, &a->tag, NULL);
+    grpc_call_error rc = grpc_call_start_batch(a->call, ops, n, &a->tag, NULL);
     /* The byte buffer's slices were taken by the batch; the buffer itself is ours to destroy. */
     grpc_byte_buffer_destroy(req);
     if (rc != GRPC_CALL_OK) {

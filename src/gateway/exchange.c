@@ -388,21 +388,6 @@ static enum MHD_Result scan_query(void *cls, enum MHD_ValueKind kind, const char
     return MHD_YES;
 }
 
-static void peer_address(struct MHD_Connection *conn, char *out, size_t n)
-{
-    out[0] = 0;
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    if (!ci || !ci->client_addr) return;
-    const struct sockaddr *sa = ci->client_addr;
-    if (sa->sa_family == AF_INET) {
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)n);
-    } else if (sa->sa_family == AF_INET6) {
-        const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-        if (IN6_IS_ADDR_V4MAPPED(a)) inet_ntop(AF_INET, &a->s6_addr[12], out, (socklen_t)n);
-        else inet_ntop(AF_INET6, a, out, (socklen_t)n);
-    }
-}
-
 static exchange *exchange_setup(const gateway *gw, struct MHD_Connection *conn, route_match *m, bool websocket)
 {
     exchange *x = exchange_alloc(gw, conn);
@@ -438,7 +423,7 @@ static exchange *exchange_setup(const gateway *gw, struct MHD_Connection *conn, 
     }
     if (x->timeout_us > cfg->max_timeout_us) x->timeout_us = cfg->max_timeout_us;
     char peer[INET6_ADDRSTRLEN];
-    peer_address(conn, peer, sizeof peer);
+    peer_address_text(conn, peer, sizeof peer);
     md_add_forwarded(&x->send_md, peer[0] ? peer : NULL, h.xff, h.xfh, h.host);
 
     query_scan q = {.x = x};
@@ -708,23 +693,10 @@ static void start_unary_call(exchange *x, buf *msg)
 {
     x->send_bb = byte_buffer_from(msg);
     grpc_op ops[6];
-    memset(ops, 0, sizeof ops);
-    ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
-    ops[0].data.send_initial_metadata.count = x->send_md.count;
-    ops[0].data.send_initial_metadata.metadata = x->send_md.items;
-    ops[1].op = GRPC_OP_SEND_MESSAGE;
-    ops[1].data.send_message.send_message = x->send_bb;
-    ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
-    ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
-    ops[3].data.recv_initial_metadata.recv_initial_metadata = &x->initial_md;
-    ops[4].op = GRPC_OP_RECV_MESSAGE;
-    ops[4].data.recv_message.recv_message = &x->reply_bb;
-    ops[5].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
-    ops[5].data.recv_status_on_client.trailing_metadata = &x->trailing_md;
-    ops[5].data.recv_status_on_client.status = &x->status;
-    ops[5].data.recv_status_on_client.status_details = &x->status_details;
+    upstream_unary_results r = {&x->initial_md, &x->reply_bb, &x->trailing_md, &x->status, &x->status_details};
+    size_t n = upstream_unary_ops(ops, x->send_md.items, x->send_md.count, x->send_bb, &r);
     x->send_pending = x->recv_pending = true;
-    if (start_batch(x, ops, 6, &x->tag_unary) != GRPC_CALL_OK) {
+    if (start_batch(x, ops, n, &x->tag_unary) != GRPC_CALL_OK) {
         x->send_pending = x->recv_pending = false;
         gw_err *e = gw_err_new(GRPC_STATUS_INTERNAL, "could not start the call");
         answer_with_error(x, e);
@@ -737,16 +709,10 @@ static void start_server_stream_call(exchange *x, buf *msg)
 {
     x->send_bb = byte_buffer_from(msg);
     grpc_op ops[3];
-    memset(ops, 0, sizeof ops);
-    ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
-    ops[0].data.send_initial_metadata.count = x->send_md.count;
-    ops[0].data.send_initial_metadata.metadata = x->send_md.items;
-    ops[1].op = GRPC_OP_SEND_MESSAGE;
-    ops[1].data.send_message.send_message = x->send_bb;
-    ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+    size_t n = upstream_send_ops(ops, x->send_md.items, x->send_md.count, x->send_bb);
     x->send_pending = true;
     x->close_sent = true;
-    if (start_batch(x, ops, 3, &x->tag_send) != GRPC_CALL_OK) x->send_pending = false;
+    if (start_batch(x, ops, n, &x->tag_send) != GRPC_CALL_OK) x->send_pending = false;
     start_status(x);
     maybe_start_recv(x);
 }

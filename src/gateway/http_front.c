@@ -294,21 +294,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return exchange_handle_request(fr->x, upload_data, upload_data_size);
 }
 
-static void peer_of(struct MHD_Connection *conn, char *out, size_t n)
-{
-    out[0] = 0;
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    if (!ci || !ci->client_addr) return;
-    const struct sockaddr *sa = ci->client_addr;
-    if (sa->sa_family == AF_INET) {
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)n);
-    } else if (sa->sa_family == AF_INET6) {
-        const struct in6_addr *a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-        if (IN6_IS_ADDR_V4MAPPED(a6)) inet_ntop(AF_INET, &a6->s6_addr[12], out, (socklen_t)n);
-        else inet_ntop(AF_INET6, a6, out, (socklen_t)n);
-    }
-}
-
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls, enum MHD_RequestTerminationCode toe)
 {
     http_front *f = cls;
@@ -345,7 +330,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     if (!fr->a) metrics_observe(gw->metrics, o.route, o.http_status, o.grpc_code, us, o.bytes_in, o.bytes_out);
     if (gw->access_log != ACCESSLOG_OFF) {
         char peer[INET6_ADDRSTRLEN];
-        peer_of(conn, peer, sizeof peer);
+        peer_address_text(conn, peer, sizeof peer);
         access_record rec = {.time = fr->arrived, .peer = peer[0] ? peer : NULL, .method = fr->method,
                              .target = fr->target, .http_status = o.http_status, .grpc_code = o.grpc_code,
                              .duration_us = us, .bytes_in = o.bytes_in, .bytes_out = o.bytes_out};

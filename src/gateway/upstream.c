@@ -228,6 +228,34 @@ grpc_call *upstream_call_new_path(upstream *u, const char *grpc_path, int64_t ti
     return call;
 }
 
+size_t upstream_send_ops(grpc_op ops[3], const grpc_metadata *md, size_t md_count, grpc_byte_buffer *request)
+{
+    memset(ops, 0, 3 * sizeof *ops);
+    ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+    ops[0].data.send_initial_metadata.count = md_count;
+    ops[0].data.send_initial_metadata.metadata = (grpc_metadata *)md;
+    ops[1].op = GRPC_OP_SEND_MESSAGE;
+    ops[1].data.send_message.send_message = request;
+    ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+    return 3;
+}
+
+size_t upstream_unary_ops(grpc_op ops[6], const grpc_metadata *md, size_t md_count, grpc_byte_buffer *request,
+                          const upstream_unary_results *r)
+{
+    upstream_send_ops(ops, md, md_count, request);
+    memset(ops + 3, 0, 3 * sizeof *ops);
+    ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
+    ops[3].data.recv_initial_metadata.recv_initial_metadata = r->initial_md;
+    ops[4].op = GRPC_OP_RECV_MESSAGE;
+    ops[4].data.recv_message.recv_message = r->reply;
+    ops[5].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
+    ops[5].data.recv_status_on_client.trailing_metadata = r->trailing_md;
+    ops[5].data.recv_status_on_client.status = r->status;
+    ops[5].data.recv_status_on_client.status_details = r->details;
+    return 6;
+}
+
 grpc_connectivity_state upstream_state(upstream *u)
 {
     return grpc_channel_check_connectivity_state(u->channel, 0);

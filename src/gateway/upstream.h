@@ -35,6 +35,24 @@ grpc_call *upstream_call_new(upstream *u, const pb_method *m, int64_t timeout_us
 /* The same for a method outside the pool (such as the health check), by gRPC path. */
 grpc_call *upstream_call_new_path(upstream *u, const char *grpc_path, int64_t timeout_us);
 
+/* The ops that send a request: initial metadata, the message and the half-close (ops[0..2]).
+ * Returns 3. Everything pointed to must stay valid until the batch completes. */
+size_t upstream_send_ops(grpc_op ops[3], const grpc_metadata *md, size_t md_count, grpc_byte_buffer *request);
+
+/* Where a unary call's results land. */
+typedef struct upstream_unary_results {
+    grpc_metadata_array *initial_md;
+    grpc_byte_buffer **reply;
+    grpc_metadata_array *trailing_md;
+    grpc_status_code *status;
+    grpc_slice *details;
+} upstream_unary_results;
+
+/* A whole unary call in one batch: upstream_send_ops, then receive the initial metadata, the reply
+ * and the status (ops[0..5]). Returns 6. */
+size_t upstream_unary_ops(grpc_op ops[6], const grpc_metadata *md, size_t md_count, grpc_byte_buffer *request,
+                          const upstream_unary_results *r);
+
 /* Channel connectivity, without triggering a connection attempt. */
 grpc_connectivity_state upstream_state(upstream *u);
 
