@@ -59,9 +59,11 @@ gw_err *json_to_pb(const descpool *pool, const pb_msg *m, const json_t *json, co
 /* Renders the wire bytes p[0..n) of message `m` as JSON text appended to `out` (compact, fields in
  * field-number order, map entries sorted by key; on error `out` is left as it was).
  * Output rules (proto3 JSON): lowerCamelCase json_name (proto names with o->proto_names); 64-bit
- * integers as strings; floats in the shortest form that reads back exactly, NaN and infinities as
- * "NaN", "Infinity", "-Infinity"; bytes as padded standard base64; enums by name, or the number
- * when it has none; unknown fields skipped; proto2 groups skipped. Repeated values may arrive packed
+ * integers as strings; floats in the shortest form that reads back exactly (negative zero as
+ * -0.0, which jansson reads back as a real), NaN and infinities as "NaN", "Infinity", "-Infinity";
+ * bytes as padded standard base64; enums by name, or the number when it has none (NullValue is
+ * always null); strings that are not UTF-8 get U+FFFD; unknown fields skipped; proto2 groups
+ * skipped. Repeated values may arrive packed
  * or not; a singular field given twice keeps the last value (messages merge), a oneof its last
  * member, a map its last entry per key. An Any whose type the pool lacks prints as
  * {"@type": url, "value": "<base64>"}.
