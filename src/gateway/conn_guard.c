@@ -28,6 +28,9 @@ struct guarded_conn {
     struct guarded_conn *prev, *next;
     struct conn_guard *guard;
     int fd;
+    ev_id watch;                      /* hang-up watch, 0 once released */
+    conn_hangup_fn on_hangup;         /* (guard lock) the request in progress, if any */
+    void *hangup_cls;
     enum conn_phase phase;            /* (guard lock) */
     bool baseline_known;              /* (guard lock) bytes_at_boundary holds the counter */
     uint64_t bytes_at_boundary;       /* TCP bytes received when the previous request ended */
@@ -133,12 +136,24 @@ void conn_guard_stop(conn_guard *g)
     free(g);
 }
 
+/* The peer hung up (event-loop thread; the registration is edge-triggered: once per hang-up). */
+static void on_hangup_event(void *cls, uint32_t events)
+{
+    guarded_conn *c = cls;
+    conn_guard *g = c->guard;
+    pthread_mutex_lock(&g->lock);
+    if (c->on_hangup) c->on_hangup(c->hangup_cls);
+    pthread_mutex_unlock(&g->lock);
+}
+
 guarded_conn *conn_guard_open(conn_guard *g, int fd)
 {
     guarded_conn *c = calloc(1, sizeof *c);
     if (!c) abort();
     c->guard = g;
     c->fd = fd;
+    /* Registered before the entry is listed: the event-loop lock is never taken under the guard's. */
+    c->watch = evloop_add(g->loop, fd, EPOLLRDHUP | EPOLLET, on_hangup_event, c);
     c->phase = CONN_BETWEEN_REQUESTS;
     c->baseline_known = true;         /* a new connection has received nothing yet */
     c->bytes_at_boundary = 0;
@@ -154,6 +169,8 @@ guarded_conn *conn_guard_open(conn_guard *g, int fd)
 void conn_guard_close(conn_guard *g, guarded_conn *c)
 {
     if (!c) return;
+    /* After this the hang-up handler is not running and will not run for this entry. */
+    evloop_remove(g->loop, c->watch);
     pthread_mutex_lock(&g->lock);
     if (c->prev) c->prev->next = c->next;
     else g->head = c->next;
@@ -167,12 +184,26 @@ void conn_guard_close(conn_guard *g, guarded_conn *c)
  * holds while it reads them. */
 static conn_guard *guard_of(guarded_conn *c) { return c->guard; }
 
-void conn_guard_request_started(guarded_conn *c)
+void conn_guard_request_started(guarded_conn *c, conn_hangup_fn on_hangup, void *cls)
 {
     if (!c) return;
     conn_guard *g = guard_of(c);
     pthread_mutex_lock(&g->lock);
     c->phase = CONN_IN_REQUEST;
+    c->on_hangup = on_hangup;
+    c->hangup_cls = cls;
+    pthread_mutex_unlock(&g->lock);
+}
+
+void conn_guard_release(guarded_conn *c)
+{
+    if (!c) return;
+    conn_guard *g = guard_of(c);
+    evloop_remove(g->loop, c->watch);
+    pthread_mutex_lock(&g->lock);
+    c->watch = 0;
+    c->on_hangup = NULL;
+    c->phase = CONN_IN_REQUEST;       /* not a slow request either: the socket is someone else's */
     pthread_mutex_unlock(&g->lock);
 }
 
@@ -181,9 +212,12 @@ void conn_guard_request_done(guarded_conn *c)
     if (!c) return;
     conn_guard *g = guard_of(c);
     pthread_mutex_lock(&g->lock);
-    c->phase = CONN_BETWEEN_REQUESTS;
-    c->baseline_known = false;        /* the sweep reads the counter at its next pass */
-    c->began_ms = 0;
+    c->on_hangup = NULL;
+    if (c->watch) {                   /* a released (upgraded) connection stays out of the sweep */
+        c->phase = CONN_BETWEEN_REQUESTS;
+        c->baseline_known = false;    /* the sweep reads the counter at its next pass */
+        c->began_ms = 0;
+    }
     pthread_mutex_unlock(&g->lock);
 }
 

@@ -1,5 +1,9 @@
-/* conn_guard.h: the slow-request guard: a connection must deliver a request's headers within the
- * header timeout once the request has begun, or it is cut off (slow-loris). A connection that
+/* conn_guard.h: follows every HTTP connection of the API listener for two jobs libmicrohttpd does
+ * not do. (1) Hang-ups: while a request waits for its call the connection is suspended and
+ * libmicrohttpd does not look at it, so the guard watches each connection's socket for the peer
+ * hanging up (one edge-triggered EPOLLRDHUP registration per connection, not per request) and tells
+ * the request in progress. (2) The slow-request guard: a connection must deliver a request's headers
+ * within the header timeout once the request has begun, or it is cut off (slow-loris). A connection that
  * sends nothing at all is left to the idle timeout instead, so an idle keep-alive connection is not
  * mistaken for a slow one: "begun" means the kernel has received bytes since the previous request
  * ended (TCP_INFO's byte counter), which libmicrohttpd does not expose.
@@ -24,10 +28,18 @@ typedef struct guarded_conn guarded_conn;
 gw_err *conn_guard_start(conn_guard **out, evloop *loop, int64_t header_timeout_us);
 void conn_guard_stop(conn_guard *g);
 
+/* Called on the event-loop thread, under the guard's lock, when the peer of a connection with a
+ * request in progress hangs up: keep it short (cancel a call). */
+typedef void (*conn_hangup_fn)(void *cls);
+
 guarded_conn *conn_guard_open(conn_guard *g, int fd);     /* a connection was accepted */
 void conn_guard_close(conn_guard *g, guarded_conn *c);   /* libmicrohttpd is closing it */
-void conn_guard_request_started(guarded_conn *c);        /* a request's headers are complete */
+/* A request's headers are complete; `on_hangup(cls)` is called if the peer hangs up before
+ * conn_guard_request_done. */
+void conn_guard_request_started(guarded_conn *c, conn_hangup_fn on_hangup, void *cls);
 void conn_guard_request_done(guarded_conn *c);           /* the request is over: the next may begin */
+/* The connection is handed over (WebSocket upgrade): stop watching its socket. */
+void conn_guard_release(guarded_conn *c);
 
 size_t conn_guard_open_count(const conn_guard *g);
 /* Connections cut so far for dribbling their headers. */

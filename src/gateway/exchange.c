@@ -35,6 +35,7 @@
 #include <sys/epoll.h>
 
 #include "bind.h"
+#include "conn_guard.h"
 #include "cors.h"
 #include "grpc_names.h"
 #include "grpc_timeout.h"
@@ -93,7 +94,6 @@ struct exchange {
     size_t n_query;
     char *allow;                      /* X_ERROR: Allow header of a 405 */
     struct timespec started;
-    int fd;                           /* the connection's socket, watched while suspended */
 
     /* Request side: the libmicrohttpd thread only. */
     buf body;
@@ -128,7 +128,6 @@ struct exchange {
     /* Response side. */
     enum x_phase phase;               /* (L) */
     bool suspended;                   /* (L) */
-    ev_id watch;                      /* (L) hang-up watch on `fd` while suspended */
     bool plain_answer;                /* (L) READY means a complete (non-streaming) response */
     unsigned http_status;             /* (L) */
     buf out;                          /* (L) rendered, not yet handed to libmicrohttpd */
@@ -298,8 +297,6 @@ static exchange *exchange_alloc(const gateway *gw, struct MHD_Connection *conn)
     tag_init(x, &x->tag_recv, on_recv_done);
     tag_init(x, &x->tag_status, on_status_done);
     clock_gettime(CLOCK_MONOTONIC, &x->started);
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-    x->fd = ci ? ci->connect_fd : -1;
     atomic_fetch_add(&live_count, 1);
     registry_add(x);
     metrics_inflight_add(gw->metrics, 1);
@@ -579,27 +576,18 @@ static void answer_with_error(exchange *x, const gw_err *e)
 
 /* ------------------------------------------------------------------ suspend / resume */
 
-static void on_hangup(void *cls, uint32_t events)
-{
-    (void)events;
-    exchange_client_gone(cls);
-}
-
 /* Suspends the connection until a completion wakes it. Called on the libmicrohttpd thread with `lock`
- * held. While suspended, libmicrohttpd does not look at the socket, so the event loop watches it for
- * a hang-up (the registration ends before the connection is resumed, so libmicrohttpd can never have
- * closed -- and the kernel reused -- the descriptor while it is registered). */
+ * held. While suspended, libmicrohttpd does not look at the socket: the connection guard watches it
+ * for a hang-up and calls exchange_client_gone. */
 static void suspend_locked(exchange *x)
 {
     x->suspended = true;
     atomic_fetch_add(&suspended_count, 1);
     MHD_suspend_connection(x->conn);
-    if (x->fd >= 0 && !x->watch) x->watch = evloop_add(x->gw->evloop, x->fd, EPOLLRDHUP | EPOLLONESHOT, on_hangup, x);
 }
 
 typedef struct wakeup {
     bool resume;
-    ev_id watch;
     ev_id ws;
 } wakeup;
 
@@ -607,9 +595,8 @@ typedef struct wakeup {
  * or names the WebSocket connection to poke. */
 static wakeup take_wakeup_locked(exchange *x)
 {
-    wakeup w = {x->suspended, x->watch, x->ws_id};
+    wakeup w = {x->suspended, x->ws_id};
     x->suspended = false;
-    x->watch = 0;
     return w;
 }
 
@@ -617,7 +604,6 @@ static void unlock_and_wake(exchange *x, wakeup w)
 {
     pthread_mutex_unlock(&x->lock);
     if (w.ws) evloop_wake(x->gw->evloop, w.ws);
-    if (w.watch) evloop_remove(x->gw->evloop, w.watch);
     if (w.resume) {
         MHD_resume_connection(x->conn);
         atomic_fetch_sub(&suspended_count, 1);
@@ -867,8 +853,9 @@ static void on_status_done(upstream_tag *t, bool ok)
     exchange_unref(x);
 }
 
-void exchange_client_gone(exchange *x)
+void exchange_client_gone(void *cls)
 {
+    exchange *x = cls;
     atomic_store(&x->client_gone, true);
     grpc_call *call = atomic_load(&x->call);
     if (call) grpc_call_cancel(call, NULL);
@@ -1147,6 +1134,9 @@ static void on_upgraded(void *cls, struct MHD_Connection *conn, void *req_cls, c
                         size_t extra_in_size, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
 {
     exchange *x = cls;
+    /* The socket is the WebSocket's now: the connection guard stops watching it. */
+    const union MHD_ConnectionInfo *sc = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    if (sc && sc->socket_context) conn_guard_release(sc->socket_context);
     /* The call starts before the socket is watched, so that the first message finds it. */
     bool ok = create_call(x);
     pthread_mutex_lock(&x->lock);

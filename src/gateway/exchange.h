@@ -39,8 +39,9 @@ enum MHD_Result exchange_handle_request(exchange *x, const char *upload_data, si
  * running and drops the request's reference. */
 void exchange_completed(exchange *x, enum MHD_RequestTerminationCode toe);
 
-/* The client's connection hung up while the request was in progress: cancel the call. */
-void exchange_client_gone(exchange *x);
+/* The client's connection hung up while the request was in progress: cancel the call. A
+ * conn_hangup_fn (its argument is the exchange), called on the event-loop thread. */
+void exchange_client_gone(void *x);
 
 /* What happened, for the access log and the metrics (libmicrohttpd thread, at completion). */
 typedef struct exchange_outcome {
