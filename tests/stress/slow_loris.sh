@@ -4,7 +4,7 @@
 # sweep, and one dribble interval for a connection whose earlier request just ended), while ordinary
 # traffic beside them keeps being served; afterwards the gateway serves and holds no descriptor of
 # theirs. Half of the dribbling connections first complete an ordinary request, so that the slow
-# head is the second request on a keep-alive connection.
+# head is the second request on a keep-alive connection. Then the same for slow bodies (see below).
 . "$(dirname "$0")/stress_lib.sh" || exit 99
 
 CONNS=$(pick 300 100)            # dribbling connections kept open at once
@@ -61,6 +61,33 @@ expect_eq 0 "$(kv first_request_failed "$loris")" "the keep-alive connections' f
 expect_eq 0 "$(kv uncut "$loris")" "no dribbling connection outlived the guard"
 expect_eq "$(kv opened "$loris")" "$(kv cut "$loris")" "every dribbling connection was cut"
 check "$(kv cut_max_s "$loris") <= $CUT_BOUND_S" "each was cut within ${CUT_BOUND_S}s of its first byte"
+
+# Slow bodies (R.U.D.Y.): the head arrives whole, then the body one byte every 2 s. A request being
+# read counts against --max-inflight, so such clients must be cut too. Known issue: the guard only
+# watches heads, and the idle timeout never fires while bytes trickle in; reported as TODO (it fails
+# the test with STRESS_STRICT=1).
+SLOW_BODIES=20
+note "slow bodies: $SLOW_BODIES connections send a whole head, then dribble the body"
+bg_client slowbody loris "$ADDR" --conns "$SLOW_BODIES" --interval "$DRIBBLE_S" --seconds 1 \
+  --header-timeout "$HEADER_TIMEOUT_S" --margin 6 --body
+t_sb=$(now_ms)
+_sb_sample() { [ "$(now_ms)" -ge $((t_sb + (HEADER_TIMEOUT_S + 2) * 1000)) ]; }
+wait_for 20 _sb_sample
+sb_inflight=$(metric calls_in_flight)
+wait_client slowbody
+sb=$(grep opened= "$WORK/slowbody.out")
+note "slow bodies: $sb"
+figure slow_body_calls_in_flight_after_$((HEADER_TIMEOUT_S + 2))s "$sb_inflight"
+figure slow_body_uncut_after_$((HEADER_TIMEOUT_S + 7))s "$(kv uncut "$sb")"
+if [ "$(kv uncut "$sb")" = 0 ] && awk "BEGIN { exit !($(kv cut_max_s "$sb") <= $CUT_BOUND_S) }"; then
+  echo "ok - slow bodies were cut within ${CUT_BOUND_S}s"
+elif [ "${STRESS_STRICT:-0}" = 1 ]; then
+  fail "slow bodies are not cut: $sb"
+else
+  echo "not ok - slow bodies were not cut ($(kv uncut "$sb") of $(kv opened "$sb") still open) # TODO known issue:" \
+    "the slow-request guard watches request heads only; a body dribbled 1 byte per 2 s holds its connection and an" \
+    "--max-inflight slot indefinitely"
+fi
 
 # Afterwards: the gateway serves, and the cut connections are closed (no descriptor left behind).
 req POST "$GW_URL/v1/hello" -d '{"name":"after"}'

@@ -9,10 +9,12 @@ asyncio, so that thousands of connections, dribbling clients and per-request tim
       status 0: no answer).
       Prints one summary line: requests= ok= failed= rate= p50_ms= p90_ms= p99_ms= max_ms= statuses=
   stress_client.py loris HOST:PORT [--conns N] [--interval S] [--seconds S] [--header-timeout S]
+                         [--margin S] [--body]
       N connections dribble a request head one byte every S seconds (half of them first complete
-      one ordinary request on the connection, so that the next request's head is the slow one).
+      one ordinary request on the connection, so that the next request's head is the slow one;
+      with --body the head is sent whole and the body is dribbled instead).
       A connection that the server cuts is replaced at once until --seconds have passed; then the
-      remaining ones are watched until they are cut, at most --header-timeout + 10 s.
+      remaining ones are watched until they are cut, at most --header-timeout + --margin (10) s.
       Prints: opened= cut= answered= uncut= cut_p50_s= cut_p99_s= cut_max_s= (seconds from a
       connection's first byte to the cut).
   stress_client.py idle  HOST:PORT [--conns N] [--request] [--release FILE]
@@ -28,8 +30,8 @@ asyncio, so that thousands of connections, dribbling clients and per-request tim
   stress_client.py soak  HOST:PORT --seconds S
       Mixed traffic against the greeter routes: unary calls, server streams read to the end, client
       streams, bidi streams over HTTP and over WebSocket, and clients that leave in the middle of a
-      server stream, of an upload or of a WebSocket. Prints one line per kind "kind ok= failed=" and
-      "failed_total=".
+      server stream, of an upload or of a WebSocket (each exchange must finish within 10 s). Prints
+      one line per kind "kind ok= failed=" and "failed_total=".
   stress_client.py timeline LOG --kill MS --up MS [--settle MS]
       Reads a load --log around a backend that was killed at --kill and listening again at --up
       (wall-clock ms) and prints: inflight= inflight_ok= inflight_503= inflight_other= (requests
@@ -209,9 +211,10 @@ async def cmd_load(args):
 # ------------------------------------------------------------------ loris
 
 LORIS_HEAD = b"POST /v1/hello HTTP/1.1\r\nHost: loris\r\nX-Loris: " + b"z" * 4000
+SLOW_BODY_HEAD = b"POST /v1/hello HTTP/1.1\r\nHost: loris\r\nContent-Length: 1000000\r\n\r\n"
 
 
-async def loris_one(host, port, interval, after_request, stats, first_delay):
+async def loris_one(host, port, interval, after_request, stats, first_delay, body):
     """One dribbling connection; returns when the server has cut it (or it is cancelled)."""
     try:
         reader, writer = await asyncio.open_connection(host, port)
@@ -229,12 +232,13 @@ async def loris_one(host, port, interval, after_request, stats, first_delay):
         await asyncio.sleep(first_delay)
         pos = 0
         cut = asyncio.ensure_future(reader.read(1))
+        if body:
+            writer.write(SLOW_BODY_HEAD)
         while True:
             if first_byte is None:
                 first_byte = time.monotonic()
-                stats["open_since"][id(writer)] = first_byte
             try:
-                writer.write(LORIS_HEAD[pos:pos + 1])
+                writer.write(b" " if body else LORIS_HEAD[pos:pos + 1])
                 await writer.drain()
             except OSError:
                 break
@@ -252,7 +256,6 @@ async def loris_one(host, port, interval, after_request, stats, first_delay):
         if first_byte is not None:
             stats["cut_after"].append(time.monotonic() - first_byte)
     finally:
-        stats["open_since"].pop(id(writer), None)
         writer.close()
 
 
@@ -260,7 +263,7 @@ async def loris_slot(host, port, args, stats, attack_end, slot):
     """Keeps one dribbling connection open until the attack ends, replacing it when it is cut."""
     rnd = random.Random(slot)
     while True:
-        await loris_one(host, port, args.interval, slot % 2 == 1, stats, rnd.uniform(0, args.interval))
+        await loris_one(host, port, args.interval, slot % 2 == 1, stats, rnd.uniform(0, args.interval), args.body)
         if time.monotonic() >= attack_end:
             return
 
@@ -268,12 +271,12 @@ async def loris_slot(host, port, args, stats, attack_end, slot):
 async def cmd_loris(args):
     raise_fd_limit()
     host, port = split_addr(args.addr)
-    stats = {"opened": 0, "connect_errors": 0, "bad_first": 0, "answered": 0, "cut_after": [], "open_since": {}}
+    stats = {"opened": 0, "connect_errors": 0, "bad_first": 0, "answered": 0, "cut_after": []}
     t0 = time.monotonic()
     attack_end = t0 + args.seconds
     tasks = [asyncio.create_task(loris_slot(host, port, args, stats, attack_end, i)) for i in range(args.conns)]
     # After the attack, every connection must be cut within the header timeout plus a margin.
-    _, pending = await asyncio.wait(tasks, timeout=args.seconds + args.header_timeout + 10)
+    _, pending = await asyncio.wait(tasks, timeout=args.seconds + args.header_timeout + args.margin)
     uncut = len(pending)
     for t in pending:
         t.cancel()
@@ -425,10 +428,11 @@ class Soak:
             try:
                 if conn is None:
                     conn = await asyncio.open_connection(self.host, self.port)
-                ok, keep = await asyncio.wait_for(fn(conn), 30)
+                ok, keep = await asyncio.wait_for(fn(conn), 10)
             except (OSError, HttpError, asyncio.IncompleteReadError, asyncio.TimeoutError, ValueError) as e:
                 ok, keep = False, False
-                print("soak %s: %s" % (kind, e), file=sys.stderr, flush=True)
+                print("soak %s at %s: %s %s" % (kind, time.strftime("%H:%M:%S"), type(e).__name__, e),
+                      file=sys.stderr, flush=True)
             self.count(kind, ok)
             if not keep and conn is not None:
                 conn[1].close()
@@ -528,7 +532,7 @@ async def cmd_soak(args):
     s = Soak(host, port, args.seconds, args.stream_count)
     jobs = [("unary", s.unary, 0.01), ("unary", s.unary, 0.01), ("server_stream", s.server_stream, 0.02),
             ("server_stream", s.server_stream, 0.02), ("client_stream", s.client_stream, 0.02),
-            ("bidi_http", s.bidi_http, 0.02), ("websocket", s.websocket, 0.02),
+            ("bidi_http", s.bidi_http, 0.02), ("websocket", s.websocket, 0.02), ("websocket", s.websocket, 0.02),
             ("leave_server_stream", s.leave_server_stream, 0.05), ("leave_upload", s.leave_upload, 0.05),
             ("leave_websocket", s.leave_websocket, 0.05)]
     await asyncio.gather(*(s.loop(kind, fn, pause) for kind, fn, pause in jobs))
@@ -588,6 +592,8 @@ def main():
     lr.add_argument("--interval", type=float, default=2.0)
     lr.add_argument("--seconds", type=float, default=20.0)
     lr.add_argument("--header-timeout", type=float, default=3.0)
+    lr.add_argument("--margin", type=float, default=10.0)
+    lr.add_argument("--body", action="store_true")
     idl = sub.add_parser("idle")
     idl.add_argument("addr")
     idl.add_argument("--conns", type=int, default=5000)

@@ -47,6 +47,7 @@ fd_count() { ls "/proc/$1/fd" | wc -l; }
 calc() { awk "BEGIN { printf \"%.1f\", $1 }"; }
 # check EXPR WHAT: fails the test unless the awk condition EXPR holds.
 check() {
+  [[ "$1" != *nan* && "$1" != *inf* ]] || fail "$2 (no figure: $1)"
   awk "BEGIN { exit !($1) }" || fail "$2 ($1)"
   echo "ok - $2"
 }
