@@ -14,7 +14,7 @@ DRIBBLE_S=2
 RATE=100                         # ordinary requests per second beside the attack
 # The guard's own latency: it notices new bytes at a sweep (1 s), and after a request the counter's
 # baseline is read at the next sweep, which may already include the next head's first byte.
-CUT_BOUND_S=$((HEADER_TIMEOUT_S + DRIBBLE_S + 3))
+CUT_BOUND_S=$((HEADER_TIMEOUT_S + DRIBBLE_S + 4))   # two sweeps, and a second for a busy machine
 P99_BOUND_MS=1000
 
 start greeter "$GREETER_SERVER" --listen 127.0.0.1:0 --quiet
