@@ -109,8 +109,10 @@ struct exchange {
     /* The call. `call` is written once before any batch and read by other threads. */
     _Atomic(grpc_call *) call;
     atomic_bool client_gone;
-    x_tag tag_unary, tag_send, tag_recv, tag_status;
-    grpc_byte_buffer *send_bb;        /* (L) the message in flight */
+    x_tag tag_unary, tag_metadata, tag_send, tag_recv, tag_status;
+    grpc_byte_buffer *send_bb;        /* (L) the message in flight (kept until its batch completes) */
+    buf ws_held;                      /* (L) a WebSocket message that came while a send was in flight */
+    bool ws_holding;                  /* (L) */
     grpc_byte_buffer *recv_bb;        /* (L) the last message received, until rendered */
     grpc_byte_buffer *reply_bb;       /* (L) unary-style reply kept until the status arrives */
     grpc_metadata_array initial_md;   /* filled by the batch that receives it */
@@ -256,6 +258,7 @@ void exchange_unref(exchange *x)
     jsonsplit_free(&x->split);
     buf_free(&x->body);
     buf_free(&x->out);
+    buf_free(&x->ws_held);
     gw_err_free(x->request_err);
     free(x->query);
     free(x->allow);
@@ -274,6 +277,7 @@ static void start_streaming_call(exchange *x);
 static enum MHD_Result answer_request_error(exchange *x);
 static void on_unary_done(upstream_tag *t, bool ok);
 static void on_send_done(upstream_tag *t, bool ok);
+static void on_metadata_done(upstream_tag *t, bool ok);
 static void on_recv_done(upstream_tag *t, bool ok);
 static void on_status_done(upstream_tag *t, bool ok);
 
@@ -293,6 +297,7 @@ static exchange *exchange_alloc(const gateway *gw, struct MHD_Connection *conn)
     md_list_init(&x->send_md);
     jsonsplit_init(&x->split, gw->config->max_message_bytes);
     tag_init(x, &x->tag_unary, on_unary_done);
+    tag_init(x, &x->tag_metadata, on_metadata_done);
     tag_init(x, &x->tag_send, on_send_done);
     tag_init(x, &x->tag_recv, on_recv_done);
     tag_init(x, &x->tag_status, on_status_done);
@@ -703,7 +708,9 @@ static void start_server_stream_call(exchange *x, buf *msg)
     maybe_start_recv(x);
 }
 
-/* Client and bidi streams: the call opens as soon as the headers are in. (L) */
+/* Client and bidi streams: the call opens as soon as the headers are in. The initial metadata has
+ * a batch and a tag of its own: `send_pending` tracks only the messages and the half-close, which
+ * gRPC takes one at a time (a message may be started while the metadata is still going out). (L) */
 static void start_streaming_call(exchange *x)
 {
     grpc_op op;
@@ -711,23 +718,39 @@ static void start_streaming_call(exchange *x)
     op.op = GRPC_OP_SEND_INITIAL_METADATA;
     op.data.send_initial_metadata.count = x->send_md.count;
     op.data.send_initial_metadata.metadata = x->send_md.items;
-    x->send_pending = true;
-    if (start_batch(x, &op, 1, &x->tag_send) != GRPC_CALL_OK) x->send_pending = false;
+    start_batch(x, &op, 1, &x->tag_metadata);
     start_status(x);
     maybe_start_recv(x);
 }
 
-/* Sends one request message of a client or bidi stream. (L) */
+/* A send that gRPC refused to start: the call cannot go on, and must not look as if it could. (L) */
+static void fail_send(exchange *x, const char *what)
+{
+    grpc_call *call = atomic_load(&x->call);
+    grpc_call_cancel_with_status(call, GRPC_STATUS_INTERNAL, what, NULL);
+    x->close_sent = true;
+}
+
+/* Sends one request message of a client or bidi stream. Only one is ever in flight: the callers
+ * wait for `send_pending` to clear (back-pressure). (L) */
 static void send_stream_message(exchange *x, buf *msg)
 {
-    if (x->send_bb) grpc_byte_buffer_destroy(x->send_bb);
+    if (x->send_pending) {
+        fail_send(x, "internal error: a second message send was started");
+        return;
+    }
+    if (x->send_bb) grpc_byte_buffer_destroy(x->send_bb);   /* the previous batch has completed */
     x->send_bb = byte_buffer_from(msg);
     grpc_op op;
     memset(&op, 0, sizeof op);
     op.op = GRPC_OP_SEND_MESSAGE;
     op.data.send_message.send_message = x->send_bb;
     x->send_pending = true;
-    if (start_batch(x, &op, 1, &x->tag_send) != GRPC_CALL_OK) x->send_pending = false;
+    if (start_batch(x, &op, 1, &x->tag_send) != GRPC_CALL_OK) {
+        x->send_pending = false;
+        fail_send(x, "could not send a request message");
+        return;
+    }
     x->messages_sent++;
 }
 
@@ -738,7 +761,10 @@ static void send_half_close(exchange *x)
     op.op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
     x->close_sent = true;
     x->send_pending = true;
-    if (start_batch(x, &op, 1, &x->tag_send) != GRPC_CALL_OK) x->send_pending = false;
+    if (start_batch(x, &op, 1, &x->tag_send) != GRPC_CALL_OK) {
+        x->send_pending = false;
+        fail_send(x, "could not half-close the call");
+    }
 }
 
 /* Decides what the response is once the call has progressed. (L)
@@ -803,6 +829,12 @@ static void on_unary_done(upstream_tag *t, bool ok)
     advance_response(x);
     unlock_and_wake(x, take_wakeup_locked(x));
     exchange_unref(x);
+}
+
+static void on_metadata_done(upstream_tag *t, bool ok)
+{
+    /* A failure shows in the call's status; nothing waits on the metadata by itself. */
+    exchange_unref(((x_tag *)t)->x);
 }
 
 static void on_send_done(upstream_tag *t, bool ok)
@@ -1024,7 +1056,8 @@ static void ws_flush_locked(exchange *x, ws_conn *c)
 /* Client and bidi streams: the client's close half-closes the call once no send is in flight. (L) */
 static void ws_maybe_half_close(exchange *x)
 {
-    if (x->ws_peer_closed && !x->send_pending && !x->close_sent && (x->kind == X_CLIENT_STREAM || x->kind == X_BIDI))
+    if (x->ws_peer_closed && !x->send_pending && !x->ws_holding && !x->close_sent &&
+        (x->kind == X_CLIENT_STREAM || x->kind == X_BIDI))
         send_half_close(x);
 }
 
@@ -1063,6 +1096,13 @@ static void ws_on_message(void *cls, ws_conn *c, const uint8_t *data, size_t len
         x->ws_request_seen = true;
         x->messages_sent++;
         start_server_stream_call(x, &msg);
+    } else if (x->send_pending) {
+        /* Reading pauses after each message until its send completes, so at most this one waits. */
+        buf_free(&x->ws_held);
+        x->ws_held = msg;
+        buf_init(&msg);
+        x->ws_holding = true;
+        ws_pause_read(c);
     } else {
         send_stream_message(x, &msg);
         ws_pause_read(c);     /* until the send completes: back-pressure on the client */
@@ -1092,6 +1132,11 @@ static void ws_on_wake(void *cls, ws_conn *c)
 {
     exchange *x = cls;
     pthread_mutex_lock(&x->lock);
+    if (!x->send_pending && x->ws_holding) {
+        x->ws_holding = false;
+        if (!x->close_sent && !x->finalized) send_stream_message(x, &x->ws_held);
+        buf_free(&x->ws_held);
+    }
     if (!x->send_pending) {
         ws_maybe_half_close(x);
         ws_resume_read(c);
