@@ -50,6 +50,9 @@
 /* Largest piece handed to libmicrohttpd per reader call. libmicrohttpd allocates a buffer of this
  * size for every streaming response, so it is a per-stream cost: small, as NDJSON lines are. */
 #define STREAM_BLOCK_BYTES 2048
+/* Room kept in the connection's pool for the response head's own lines (status, Date, lengths,
+ * CORS) besides the backend's metadata. */
+#define RESPONSE_HEAD_RESERVE 768
 
 enum x_kind { X_ERROR, X_UNARY, X_SERVER_STREAM, X_CLIENT_STREAM, X_BIDI };
 enum x_phase { PH_RECEIVING, PH_WAITING, PH_READY, PH_STREAMING, PH_ANSWERED };
@@ -305,6 +308,13 @@ static exchange *exchange_alloc(const gateway *gw, struct MHD_Connection *conn)
     atomic_fetch_add(&live_count, 1);
     registry_add(x);
     metrics_inflight_add(gw->metrics, 1);
+    return x;
+}
+
+exchange *exchange_new_refused(const gateway *gw, struct MHD_Connection *conn, gw_err *err)
+{
+    exchange *x = exchange_new_error(gw, conn, err, NULL);
+    x->answer_before_body = true;
     return x;
 }
 
@@ -929,11 +939,28 @@ static void add_footer(void *cls, const char *name, const char *value)
     MHD_add_response_footer(((header_sink *)cls)->r, name, value);
 }
 
+/* The backend's metadata as response headers. libmicrohttpd writes the response head into the
+ * connection's pool, next to the request head: metadata that would not fit there is left out (and
+ * counted in Grpc-Metadata-Omitted) rather than losing the whole answer. */
+static size_t metadata_budget(exchange *x)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(x->conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    size_t pool = x->gw->config->max_header_bytes + MHD_POOL_HEADROOM;
+    size_t used = (ci ? ci->header_size : x->gw->config->max_header_bytes) + RESPONSE_HEAD_RESERVE;
+    return used < pool ? pool - used : 0;
+}
+
 static void add_metadata_headers(exchange *x, struct MHD_Response *r, bool with_trailing)
 {
+    size_t budget = metadata_budget(x);
     header_sink s = {r};
-    md_to_headers(&x->initial_md, "Grpc-Metadata-", add_header, &s);
-    if (with_trailing) md_to_headers(&x->trailing_md, "Grpc-Trailer-", add_header, &s);
+    size_t left_out = md_to_headers(&x->initial_md, "Grpc-Metadata-", &budget, add_header, &s);
+    if (with_trailing) left_out += md_to_headers(&x->trailing_md, "Grpc-Trailer-", &budget, add_header, &s);
+    if (left_out) {
+        char n[24];
+        snprintf(n, sizeof n, "%zu", left_out);
+        MHD_add_response_header(r, "Grpc-Metadata-Omitted", n);
+    }
 }
 
 static enum MHD_Result queue_plain(exchange *x)
@@ -1017,7 +1044,8 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *dst, size_t max)
                 buf_free(&msg);
             }
             header_sink s = {x->stream_response};
-            md_to_headers(&x->trailing_md, "Grpc-Trailer-", add_footer, &s);
+            size_t budget = metadata_budget(x);
+            md_to_headers(&x->trailing_md, "Grpc-Trailer-", &budget, add_footer, &s);
         }
         pthread_mutex_unlock(&x->lock);
         return MHD_CONTENT_READER_END_OF_STREAM;

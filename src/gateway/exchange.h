@@ -26,6 +26,9 @@ exchange *exchange_new(const gateway *gw, struct MHD_Connection *conn, route_mat
 /* A WebSocket handshake (GET with Upgrade: websocket) on route m->route: answered with 101, then
  * the call runs over the upgraded connection (every kind of method; see exchange.c). */
 exchange *exchange_new_websocket(const gateway *gw, struct MHD_Connection *conn, route_match *m);
+/* A request refused on its head alone (over a limit, ambiguous framing): answered at once, without
+ * reading the body; libmicrohttpd then closes the connection. Takes `err`. */
+exchange *exchange_new_refused(const gateway *gw, struct MHD_Connection *conn, gw_err *err);
 /* A request refused because the gateway is at a limit: 503 with Retry-After, answered at once. */
 exchange *exchange_new_overloaded(const gateway *gw, struct MHD_Connection *conn, const char *why);
 /* A request that will be answered with `err` once its body has been read (and discarded): routing

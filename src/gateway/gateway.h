@@ -18,6 +18,11 @@
 #include "router.h"
 #include "upstream.h"
 
+/* libmicrohttpd keeps the request head, its read buffer and the response head in one per-connection
+ * pool of --max-header-bytes plus this: the response head (and the gateway's own 431, for a request
+ * head near the limit) needs the room. */
+#define MHD_POOL_HEADROOM (2 * 1024)
+
 typedef struct gateway {
     const gw_config *config;
     const descpool *pool;

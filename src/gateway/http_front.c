@@ -27,10 +27,7 @@
 #include "router.h"
 
 #define LISTEN_BACKLOG 4096
-/* libmicrohttpd keeps the request head, its read buffer and the response head in one per-connection
- * pool: room beyond --max-header-bytes, so that the gateway's own limit (answered with a JSON 431)
- * is met before libmicrohttpd's (which it answers by itself). */
-#define MHD_POOL_HEADROOM (2 * 1024)
+
 
 
 struct http_front {
@@ -160,30 +157,59 @@ static bool is_websocket_handshake(struct MHD_Connection *conn, const char *meth
     return up && strcasestr(up, "websocket") != NULL;
 }
 
-/* Routes an API request to a new exchange (or to one that will answer the routing error). */
-/* Sizes of the request head, checked against the limits before anything else. */
+/* What the checks of a request head look at, in one pass over the headers. */
 typedef struct head_scan {
     unsigned count;
     size_t bytes;
+    unsigned content_length;          /* Content-Length headers seen */
+    const char *first_length;
+    bool lengths_differ;
+    unsigned transfer_encoding;       /* Transfer-Encoding headers seen */
+    bool te_not_chunked;
+    bool bad_name;                    /* a header name that is not an HTTP token */
 } head_scan;
 
-static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *name, const char *value)
+static bool is_token_char(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static enum MHD_Result scan_head(void *cls, enum MHD_ValueKind kind, const char *name, size_t name_len,
+                                  const char *value, size_t value_len)
 {
     head_scan *h = cls;
     h->count++;
-    h->bytes += strlen(name) + (value ? strlen(value) : 0) + 4;   /* ": " and CRLF */
+    h->bytes += name_len + value_len + 4;   /* ": " and CRLF */
+    /* A NUL inside a name or value: libmicrohttpd's C strings would stop at it, and what follows it
+     * would vanish silently (RFC 9110 5.5: reject). */
+    if (!*name || strlen(name) != name_len || (value && strlen(value) != value_len)) h->bad_name = true;
+    for (const char *p = name; *p; p++)
+        if (!is_token_char((unsigned char)*p)) h->bad_name = true;
+    if (strcasecmp(name, "Content-Length") == 0) {
+        if (h->content_length++ && strcmp(h->first_length, value ? value : "") != 0) h->lengths_differ = true;
+        if (h->content_length == 1) h->first_length = value ? value : "";
+    } else if (strcasecmp(name, "Transfer-Encoding") == 0) {
+        h->transfer_encoding++;
+        if (!value || strcasecmp(value, "chunked") != 0) h->te_not_chunked = true;
+    }
     return MHD_YES;
 }
 
-/* 414 / 431 when the request head is over a limit (NULL when it is not). */
-static gw_err *check_head_limits(const gw_config *c, struct MHD_Connection *conn, size_t url_bytes)
+/* Refuses a request head that is over a limit (414, 431) or whose framing is ambiguous, which a
+ * proxy must never guess at (RFC 9112 section 6.3: request smuggling): both Content-Length and
+ * Transfer-Encoding, Content-Lengths that disagree, a transfer coding other than chunked (501), a
+ * header name that is not a token. libmicrohttpd would pick one reading; the gateway answers
+ * before reading the body, and the connection closes. NULL when the head is acceptable. */
+static gw_err *check_request_head(const gw_config *c, struct MHD_Connection *conn, size_t url_bytes)
 {
     if (url_bytes > c->max_url_bytes)
         return gw_err_http(gw_err_new(GRPC_STATUS_INVALID_ARGUMENT, "request target of %zu bytes exceeds the limit of %zu",
                                       url_bytes, c->max_url_bytes),
                            MHD_HTTP_URI_TOO_LONG);
-    head_scan h = {0, 0};
-    MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, &h);
+    head_scan h;
+    memset(&h, 0, sizeof h);
+    MHD_get_connection_values_n(conn, MHD_HEADER_KIND, scan_head, &h);
     if (h.count > c->max_header_count)
         return gw_err_http(gw_err_new(GRPC_STATUS_INVALID_ARGUMENT, "%u request headers exceed the limit of %u", h.count,
                                       c->max_header_count),
@@ -192,9 +218,23 @@ static gw_err *check_head_limits(const gw_config *c, struct MHD_Connection *conn
         return gw_err_http(gw_err_new(GRPC_STATUS_INVALID_ARGUMENT, "request head of %zu bytes exceeds the limit of %zu",
                                       h.bytes + url_bytes, c->max_header_bytes),
                            MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE);
+    if (h.bad_name)
+        return gw_err_http(gw_err_new(GRPC_STATUS_INVALID_ARGUMENT,
+                                      "a request header name is not an HTTP token, or a header holds a NUL byte"),
+                           MHD_HTTP_BAD_REQUEST);
+    if (h.content_length && h.transfer_encoding)
+        return gw_err_http(gw_err_new(GRPC_STATUS_INVALID_ARGUMENT, "both Content-Length and Transfer-Encoding"),
+                           MHD_HTTP_BAD_REQUEST);
+    if (h.lengths_differ)
+        return gw_err_http(gw_err_new(GRPC_STATUS_INVALID_ARGUMENT, "Content-Length headers that disagree"),
+                           MHD_HTTP_BAD_REQUEST);
+    if (h.transfer_encoding > 1 || h.te_not_chunked)
+        return gw_err_http(gw_err_new(GRPC_STATUS_UNIMPLEMENTED, "only Transfer-Encoding: chunked is supported"),
+                           MHD_HTTP_NOT_IMPLEMENTED);
     return NULL;
 }
 
+/* Routes an API request to a new exchange (or to one that will answer the routing error). */
 static exchange *route_request(gateway *gw, struct MHD_Connection *conn, const char *url, const char *method,
                                size_t target_len)
 {
@@ -202,8 +242,8 @@ static exchange *route_request(gateway *gw, struct MHD_Connection *conn, const c
         return exchange_new_error(gw, conn, gw_err_new(GRPC_STATUS_UNAVAILABLE, "the gateway is shutting down"), NULL);
     if (exchange_live_count() >= gw->config->max_inflight)
         return exchange_new_overloaded(gw, conn, "too many requests in flight");
-    gw_err *limit = check_head_limits(gw->config, conn, target_len);
-    if (limit) return exchange_new_error(gw, conn, limit, NULL);
+    gw_err *bad_head = check_request_head(gw->config, conn, target_len);
+    if (bad_head) return exchange_new_refused(gw, conn, bad_head);
     route_match m;
     memset(&m, 0, sizeof m);
     buf allow = BUF_INIT;
@@ -448,6 +488,7 @@ gw_err *http_front_start(http_front **out, gateway *gw, const char *addr, bool a
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, f,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, f,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, f,
+        MHD_OPTION_STRICT_FOR_CLIENT, (int)1,    /* HTTP/1.1 needs Host; no spaces in the target */
         MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, f,
         MHD_OPTION_ARRAY, extra,
         MHD_OPTION_END);

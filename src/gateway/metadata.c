@@ -124,9 +124,10 @@ void md_add_forwarded(md_list *md, const char *peer, const char *xff, const char
         md_list_add(md, "x-forwarded-host", 16, fh, strlen(fh));
 }
 
-void md_to_headers(const grpc_metadata_array *md, const char *prefix, md_header_fn add, void *cls)
+size_t md_to_headers(const grpc_metadata_array *md, const char *prefix, size_t *budget, md_header_fn add, void *cls)
 {
     buf name = BUF_INIT, value = BUF_INIT;
+    size_t left_out = 0;
     for (size_t i = 0; i < md->count; i++) {
         const grpc_metadata *m = &md->metadata[i];
         /* gRPC's own keys (grpc-status-details-bin, grpc-message, ...) are protocol, not the
@@ -141,10 +142,19 @@ void md_to_headers(const grpc_metadata_array *md, const char *prefix, md_header_
         else
             buf_append(&value, GRPC_SLICE_START_PTR(m->value), GRPC_SLICE_LENGTH(m->value));
         buf_append(&value, "", 0);
+        size_t line = name.len + value.len + 4;   /* ": " and CRLF */
+        if (budget) {
+            if (line > *budget) {
+                left_out++;
+                continue;
+            }
+            *budget -= line;
+        }
         add(cls, (const char *)name.data, (const char *)value.data);
     }
     buf_free(&name);
     buf_free(&value);
+    return left_out;
 }
 
 const char *md_find(const grpc_metadata_array *md, const char *key, size_t *len)

@@ -45,10 +45,12 @@ gw_err *md_from_header(md_list *md, const md_rules *rules, const char *name, con
 void md_add_forwarded(md_list *md, const char *peer, const char *xff, const char *xfh, const char *host);
 
 /* Calls add(cls, "<prefix><key>", value) for each entry of a received metadata array, with binary
- * (-bin) values base64-encoded. Keys and values are NUL-terminated for the callee's convenience and
- * valid only during the callback. */
+ * (-bin) values base64-encoded; gRPC's own grpc-* keys are skipped. Keys and values are
+ * NUL-terminated for the callee's convenience and valid only during the callback. With `budget`
+ * (bytes of header lines still allowed; decreased as they are used), entries that do not fit are
+ * left out. Returns how many were left out. */
 typedef void (*md_header_fn)(void *cls, const char *name, const char *value);
-void md_to_headers(const grpc_metadata_array *md, const char *prefix, md_header_fn add, void *cls);
+size_t md_to_headers(const grpc_metadata_array *md, const char *prefix, size_t *budget, md_header_fn add, void *cls);
 
 /* The value of `key` in a received metadata array, or NULL (not NUL-terminated: see *len). */
 const char *md_find(const grpc_metadata_array *md, const char *key, size_t *len);

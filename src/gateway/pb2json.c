@@ -1018,10 +1018,13 @@ gw_err *p2j_members(p2j_ctx *c, const pb_msg *m, const uint8_t *p, size_t n, boo
 
 gw_err *p2j_message(p2j_ctx *c, const pb_msg *m, const uint8_t *p, size_t n, const tc_path *path)
 {
-    if (c->depth >= c->max_depth)
+    /* Levels are counted as json2pb counts them (Struct and ListValue are the JSON object and array
+     * themselves; only Value adds a level), so whatever the gateway accepts it can also print. */
+    bool counts = m->wkt != PB_WKT_STRUCT && m->wkt != PB_WKT_LIST_VALUE;
+    if (counts && c->depth >= c->max_depth)
         return gw_err_new(GRPC_STATUS_INTERNAL, "response nesting exceeds the limit of %d levels in %s",
                           c->max_depth, m->full_name);
-    c->depth++;
+    c->depth += counts;
     gw_err *e;
     if (wkt_is_special(m->wkt)) {
         e = wkt_pb_to_json(c, m, p, n, path);
@@ -1031,7 +1034,7 @@ gw_err *p2j_message(p2j_ctx *c, const pb_msg *m, const uint8_t *p, size_t n, con
         e = p2j_members(c, m, p, n, &comma, path);
         tc_put_byte(c->out, '}');
     }
-    c->depth--;
+    c->depth -= counts;
     return e;
 }
 

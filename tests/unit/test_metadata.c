@@ -137,12 +137,18 @@ START_TEST(response_headers)
     items[1].value = grpc_slice_from_static_buffer("\x00\x01\x02", 3);
     grpc_metadata_array arr = {2, 2, items};
     seen s = {.n = 0};
-    md_to_headers(&arr, "Grpc-Metadata-", collect, &s);
+    ck_assert_uint_eq(md_to_headers(&arr, "Grpc-Metadata-", NULL, collect, &s), 0);
     ck_assert_int_eq(s.n, 2);
     ck_assert_str_eq(s.names[0], "Grpc-Metadata-x-server");
     ck_assert_str_eq(s.values[0], "v1");
     ck_assert_str_eq(s.names[1], "Grpc-Metadata-trace-bin");
     ck_assert_str_eq(s.values[1], "AAEC");
+    /* A budget leaves out what does not fit, and counts it. */
+    seen t = {.n = 0};
+    size_t budget = 40;   /* "Grpc-Metadata-x-server: v1\r\n" is 28 bytes; the next one does not fit */
+    ck_assert_uint_eq(md_to_headers(&arr, "Grpc-Metadata-", &budget, collect, &t), 1);
+    ck_assert_int_eq(t.n, 1);
+    ck_assert_uint_eq(budget, 12);
     size_t len;
     const char *v = md_find(&arr, "x-server", &len);
     ck_assert(v && len == 2 && memcmp(v, "v1", 2) == 0);
