@@ -55,6 +55,8 @@ static const flag FLAGS[] = {
     {"max-header-count", FLAG_UINT, F(max_header_count), "100", "N", "request headers (431 above)"},
     {"header-timeout", FLAG_DURATION, F(header_timeout_us), "10s", "DURATION",
      "a request that has begun must complete its headers within this (slow clients are cut off)"},
+    {"body-timeout", FLAG_DURATION, F(body_timeout_us), "60s", "DURATION",
+     "a unary or server-stream request body must arrive whole within this (streams are exempt)"},
     {"max-inflight", FLAG_UINT, F(max_inflight), "10000", "N", "requests handled at once (503 with Retry-After above)"},
     {"max-streams", FLAG_UINT, F(max_streams), "10000", "N", "streaming calls open at once (503 with Retry-After above)"},
     {"stream-buffer-bytes", FLAG_BYTES, F(stream_buffer_bytes), "64K", "BYTES",

@@ -20,6 +20,7 @@ typedef struct gw_config {
     size_t max_url_bytes;             /* request target (path and query) */
     unsigned max_header_count;
     int64_t header_timeout_us;        /* a begun request must complete its headers within this */
+    int64_t body_timeout_us;          /* and a one-message body within this */
     unsigned max_inflight;            /* requests being handled at once (over: 503 + Retry-After) */
     unsigned max_streams;             /* streaming calls open at once */
     size_t max_body_bytes;            /* unary request body */

@@ -21,7 +21,8 @@
 
 enum conn_phase {
     CONN_BETWEEN_REQUESTS,            /* waiting for a request to begin (or to be completed) */
-    CONN_IN_REQUEST,                  /* headers complete: the request is being handled */
+    CONN_IN_BODY,                     /* headers complete, a one-message body still arriving */
+    CONN_IN_REQUEST,                  /* the request is being handled */
 };
 
 struct guarded_conn {
@@ -35,6 +36,7 @@ struct guarded_conn {
     bool baseline_known;              /* (guard lock) bytes_at_boundary holds the counter */
     uint64_t bytes_at_boundary;       /* TCP bytes received when the previous request ended */
     int64_t began_ms;                 /* when bytes beyond the boundary were first seen, 0: not yet */
+    int64_t body_since_ms;            /* CONN_IN_BODY: when the headers completed */
 };
 
 struct conn_guard {
@@ -42,7 +44,8 @@ struct conn_guard {
     guarded_conn *head;
     size_t count;
     atomic_uint_fast64_t cut;
-    int64_t timeout_ms;               /* <= 0: never cut */
+    int64_t timeout_ms;               /* headers; <= 0: never cut */
+    int64_t body_timeout_ms;          /* one-message bodies; <= 0: never cut */
     evloop *loop;
     int timer_fd;
     ev_id timer_id;
@@ -73,11 +76,18 @@ static void sweep(void *cls, uint32_t events)
     conn_guard *g = cls;
     uint64_t expirations;
     if (read(g->timer_fd, &expirations, sizeof expirations) < 0 && errno != EAGAIN) return;
-    if (g->timeout_ms <= 0) return;
     int64_t now = now_ms();
     pthread_mutex_lock(&g->lock);
     for (guarded_conn *c = g->head; c; c = c->next) {
-        if (c->phase != CONN_BETWEEN_REQUESTS) continue;
+        if (c->phase == CONN_IN_BODY) {
+            if (g->body_timeout_ms > 0 && now - c->body_since_ms >= g->body_timeout_ms) {
+                shutdown(c->fd, SHUT_RDWR);
+                c->phase = CONN_IN_REQUEST;   /* cut once */
+                atomic_fetch_add(&g->cut, 1);
+            }
+            continue;
+        }
+        if (c->phase != CONN_BETWEEN_REQUESTS || g->timeout_ms <= 0) continue;
         uint64_t bytes;
         if (!tcp_bytes_received(c->fd, &bytes)) continue;
         if (!c->baseline_known) {
@@ -99,7 +109,7 @@ static void sweep(void *cls, uint32_t events)
     pthread_mutex_unlock(&g->lock);
 }
 
-gw_err *conn_guard_start(conn_guard **out, evloop *loop, int64_t header_timeout_us)
+gw_err *conn_guard_start(conn_guard **out, evloop *loop, int64_t header_timeout_us, int64_t body_timeout_us)
 {
     conn_guard *g = calloc(1, sizeof *g);
     if (!g) abort();
@@ -107,6 +117,7 @@ gw_err *conn_guard_start(conn_guard **out, evloop *loop, int64_t header_timeout_
     atomic_init(&g->cut, 0);
     g->loop = loop;
     g->timeout_ms = header_timeout_us == DURATION_NONE ? 0 : header_timeout_us / 1000;
+    g->body_timeout_ms = body_timeout_us == DURATION_NONE ? 0 : body_timeout_us / 1000;
     g->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     if (g->timer_fd < 0) {
         free(g);
@@ -184,14 +195,24 @@ void conn_guard_close(conn_guard *g, guarded_conn *c)
  * holds while it reads them. */
 static conn_guard *guard_of(guarded_conn *c) { return c->guard; }
 
-void conn_guard_request_started(guarded_conn *c, conn_hangup_fn on_hangup, void *cls)
+void conn_guard_request_started(guarded_conn *c, conn_hangup_fn on_hangup, void *cls, bool body_deadline)
 {
     if (!c) return;
     conn_guard *g = guard_of(c);
     pthread_mutex_lock(&g->lock);
-    c->phase = CONN_IN_REQUEST;
+    c->phase = body_deadline ? CONN_IN_BODY : CONN_IN_REQUEST;
+    if (body_deadline) c->body_since_ms = now_ms();
     c->on_hangup = on_hangup;
     c->hangup_cls = cls;
+    pthread_mutex_unlock(&g->lock);
+}
+
+void conn_guard_body_done(guarded_conn *c)
+{
+    if (!c) return;
+    conn_guard *g = guard_of(c);
+    pthread_mutex_lock(&g->lock);
+    if (c->phase == CONN_IN_BODY) c->phase = CONN_IN_REQUEST;
     pthread_mutex_unlock(&g->lock);
 }
 

@@ -15,6 +15,7 @@
 #ifndef GW_CONN_GUARD_H
 #define GW_CONN_GUARD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,8 +25,8 @@
 typedef struct conn_guard conn_guard;
 typedef struct guarded_conn guarded_conn;
 
-/* header_timeout_us: DURATION_NONE disables cutting (connections are still counted). */
-gw_err *conn_guard_start(conn_guard **out, evloop *loop, int64_t header_timeout_us);
+/* header_timeout_us / body_timeout_us: DURATION_NONE disables that cut. */
+gw_err *conn_guard_start(conn_guard **out, evloop *loop, int64_t header_timeout_us, int64_t body_timeout_us);
 void conn_guard_stop(conn_guard *g);
 
 /* Called on the event-loop thread, under the guard's lock, when the peer of a connection with a
@@ -35,8 +36,11 @@ typedef void (*conn_hangup_fn)(void *cls);
 guarded_conn *conn_guard_open(conn_guard *g, int fd);     /* a connection was accepted */
 void conn_guard_close(conn_guard *g, guarded_conn *c);   /* libmicrohttpd is closing it */
 /* A request's headers are complete; `on_hangup(cls)` is called if the peer hangs up before
- * conn_guard_request_done. */
-void conn_guard_request_started(guarded_conn *c, conn_hangup_fn on_hangup, void *cls);
+ * conn_guard_request_done. With `body_deadline`, the request's body must then arrive whole within
+ * the body timeout (conn_guard_body_done), or the connection is cut: unary and server-stream
+ * requests, whose body is one message, not client streams. */
+void conn_guard_request_started(guarded_conn *c, conn_hangup_fn on_hangup, void *cls, bool body_deadline);
+void conn_guard_body_done(guarded_conn *c);
 void conn_guard_request_done(guarded_conn *c);           /* the request is over: the next may begin */
 /* The connection is handed over (WebSocket upgrade): stop watching its socket. */
 void conn_guard_release(guarded_conn *c);

@@ -97,6 +97,7 @@ struct exchange {
     size_t n_query;
     char *allow;                      /* X_ERROR: Allow header of a 405 */
     struct timespec started;
+    guarded_conn *guard;              /* the connection's entry in the connection guard, or NULL */
 
     /* Request side: the libmicrohttpd thread only. */
     buf body;
@@ -1455,6 +1456,7 @@ enum MHD_Result exchange_handle_request(exchange *x, const char *upload_data, si
     }
 
     /* The whole body has arrived. */
+    conn_guard_body_done(x->guard);
     if (!x->request_err && (x->kind == X_CLIENT_STREAM || x->kind == X_BIDI) && !x->close_sent) {
         if (x->send_pending) {
             suspend_locked(x);
@@ -1489,6 +1491,13 @@ enum MHD_Result exchange_handle_request(exchange *x, const char *upload_data, si
         return answer_request_error(x);
     }
     return body_complete_locked(x);
+}
+
+bool exchange_attach_guard(exchange *x, guarded_conn *gc)
+{
+    x->guard = gc;
+    /* A body that is one message must arrive whole in time; streams and WebSockets have none. */
+    return x->framing != FRAME_WS && (x->kind == X_UNARY || x->kind == X_SERVER_STREAM || x->kind == X_ERROR);
 }
 
 void exchange_get_outcome(exchange *x, exchange_outcome *o)

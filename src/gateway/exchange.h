@@ -15,6 +15,7 @@
 
 #include <microhttpd.h>
 
+#include "conn_guard.h"
 #include "error.h"
 #include "gateway.h"
 #include "router.h"
@@ -45,6 +46,10 @@ void exchange_completed(exchange *x, enum MHD_RequestTerminationCode toe);
 /* The client's connection hung up while the request was in progress: cancel the call. A
  * conn_hangup_fn (its argument is the exchange), called on the event-loop thread. */
 void exchange_client_gone(void *x);
+
+/* Tells the exchange its connection's guard entry (it reports when the body is complete); returns
+ * whether the body must arrive within the body timeout (one-message bodies, not streams). */
+bool exchange_attach_guard(exchange *x, guarded_conn *gc);
 
 /* What happened, for the access log and the metrics (libmicrohttpd thread, at completion). */
 typedef struct exchange_outcome {

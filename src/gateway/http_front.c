@@ -317,12 +317,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
     enum admin_endpoint e = (f->is_admin || !*gw->config->admin_listen) ? admin_lookup(gw, url) : ADMIN_NONE;
     if (e != ADMIN_NONE) {
-        conn_guard_request_started(gc, NULL, NULL);
+        conn_guard_request_started(gc, NULL, NULL, false);
         fr->a = admin_request_new(gw, conn, e);
         return admin_handle_request(fr->a, method, upload_data_size);
     }
     if (f->is_admin) {
-        conn_guard_request_started(gc, NULL, NULL);
+        conn_guard_request_started(gc, NULL, NULL, false);
         fr->status = MHD_HTTP_NOT_FOUND;
         return response_queue_static(gw, conn, MHD_HTTP_NOT_FOUND, "application/json",
                                      "{\"code\":5,\"message\":\"not an admin endpoint\",\"details\":[]}");
@@ -331,12 +331,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
         const char *req_method = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Access-Control-Request-Method");
         if (cors_is_preflight(method, origin, req_method)) {
-            conn_guard_request_started(gc, NULL, NULL);
+            conn_guard_request_started(gc, NULL, NULL, false);
             return answer_preflight(f, fr, conn, url, origin, req_method);
         }
     }
     fr->x = route_request(gw, conn, url, method, fr->target_len);
-    conn_guard_request_started(gc, exchange_client_gone, fr->x);
+    conn_guard_request_started(gc, exchange_client_gone, fr->x, exchange_attach_guard(fr->x, gc));
     return exchange_handle_request(fr->x, upload_data, upload_data_size);
 }
 

@@ -197,7 +197,7 @@ int main(int argc, char **argv)
     grpc_init();
     raise_fd_limit();
     if ((e = evloop_start(&gw.evloop))) fatal("start-up", e, 1);
-    if ((e = conn_guard_start(&gw.guard, gw.evloop, cfg.header_timeout_us))) fatal("start-up", e, 1);
+    if ((e = conn_guard_start(&gw.guard, gw.evloop, cfg.header_timeout_us, cfg.body_timeout_us))) fatal("start-up", e, 1);
     if ((e = upstream_start(&gw.upstream, &cfg, pool))) fatal("backend", e, 2);
     http_front *front = NULL, *admin = NULL;
     /* A bad setting (address, certificate) exits 2 like every other usage error; failing to bind is 1. */
