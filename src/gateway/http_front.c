@@ -167,7 +167,41 @@ typedef struct head_scan {
     unsigned transfer_encoding;       /* Transfer-Encoding headers seen */
     bool te_not_chunked;
     bool bad_name;                    /* a header name that is not an HTTP token */
+    bool not_as_sent;                 /* a header that is not the line the client sent (see below) */
+    const char *prev_end;             /* the end of the previous header's value */
+    size_t max_gap;                   /* the most bytes that can separate two header lines */
 } head_scan;
+
+/* libmicrohttpd 0.9.75 parses the head in place: each header line stays where it arrived, the
+ * colon and the line end overwritten with NULs, so a header's value follows its name after blanks,
+ * and the next header follows the value after the NULs of the line end (and any trailing blanks).
+ * Two of its readings break that layout, and the layout is how the gateway detects them:
+ * - a folded continuation line (obs-fold) is appended to the header's NAME, which is copied
+ *   elsewhere in the pool: "Transfer-Encodin: chunked" folded with " g" would be read as
+ *   Transfer-Encoding, a framing header that a proxy in front never saw;
+ * - a NUL inside a value ends the value there, and the rest of the line would vanish unseen.
+ * RFC 9112 5.2 and RFC 9110 5.5 allow refusing both; the gateway answers 400. Later libmicrohttpd
+ * versions parse differently, so the check is for the versions that behave so. */
+#define HEAD_PARSED_IN_PLACE (MHD_VERSION <= 0x00097500)
+
+static bool only_blanks_or_nuls(const char *from, const char *to, size_t max_gap)
+{
+    if (to < from || (size_t)(to - from) > max_gap) return false;
+    for (const char *p = from; p < to; p++)
+        if (*p != '\0' && *p != ' ' && *p != '\t') return false;
+    return true;
+}
+
+static void check_layout(head_scan *h, const char *name, size_t name_len, const char *value, size_t value_len)
+{
+    if (!HEAD_PARSED_IN_PLACE || !value) return;
+    /* the previous line ends (at least one NUL) before this name begins */
+    if (h->prev_end && (name <= h->prev_end || !only_blanks_or_nuls(h->prev_end, name, h->max_gap)))
+        h->not_as_sent = true;
+    /* the value follows the name's NUL (the colon) after blanks */
+    if (!only_blanks_or_nuls(name + name_len + 1, value, h->max_gap)) h->not_as_sent = true;
+    h->prev_end = value + value_len;
+}
 
 static bool is_token_char(unsigned char c)
 {
@@ -184,6 +218,7 @@ static enum MHD_Result scan_head(void *cls, enum MHD_ValueKind kind, const char 
     /* A NUL inside a name or value: libmicrohttpd's C strings would stop at it, and what follows it
      * would vanish silently (RFC 9110 5.5: reject). */
     if (!*name || strlen(name) != name_len || (value && strlen(value) != value_len)) h->bad_name = true;
+    check_layout(h, name, name_len, value, value_len);
     for (const char *p = name; *p; p++)
         if (!is_token_char((unsigned char)*p)) h->bad_name = true;
     if (strcasecmp(name, "Content-Length") == 0) {
@@ -209,7 +244,10 @@ static gw_err *check_request_head(const gw_config *c, struct MHD_Connection *con
                            MHD_HTTP_URI_TOO_LONG);
     head_scan h;
     memset(&h, 0, sizeof h);
+    h.max_gap = c->max_header_bytes + MHD_POOL_HEADROOM;
     MHD_get_connection_values_n(conn, MHD_HEADER_KIND, scan_head, &h);
+    /* after the last value: the NUL of its line end, then a NUL of that line end or of the empty line */
+    if (HEAD_PARSED_IN_PLACE && h.prev_end && (h.prev_end[0] != '\0' || h.prev_end[1] != '\0')) h.not_as_sent = true;
     if (h.count > c->max_header_count)
         return gw_err_http(gw_err_new(GRPC_STATUS_INVALID_ARGUMENT, "%u request headers exceed the limit of %u", h.count,
                                       c->max_header_count),
@@ -221,6 +259,10 @@ static gw_err *check_request_head(const gw_config *c, struct MHD_Connection *con
     if (h.bad_name)
         return gw_err_http(gw_err_new(GRPC_STATUS_INVALID_ARGUMENT,
                                       "a request header name is not an HTTP token, or a header holds a NUL byte"),
+                           MHD_HTTP_BAD_REQUEST);
+    if (h.not_as_sent)
+        return gw_err_http(gw_err_new(GRPC_STATUS_INVALID_ARGUMENT,
+                                      "a folded header line (obs-fold) or a NUL byte in a header value"),
                            MHD_HTTP_BAD_REQUEST);
     if (h.content_length && h.transfer_encoding)
         return gw_err_http(gw_err_new(GRPC_STATUS_INVALID_ARGUMENT, "both Content-Length and Transfer-Encoding"),
