@@ -15,10 +15,10 @@
 IDLE=$(pick 5000 5000)
 CALLS=$(pick 1000 1000)
 HELD_MS=8000                      # how long the echo backend holds each in-flight call
-# Bounds, about twice what was measured on a 2-core Debian 12 machine (4.6, 9.6-13.4, 15-15.4 and
+# Bounds, about twice what was measured on a 2-core Debian 12 machine (4.6, 8.6-8.8, 15-15.4 and
 # 22-30 KiB over runs).
 IDLE_BOUND_KIB=12                 # per idle connection (never used)
-KEEPALIVE_BOUND_KIB=32            # per keep-alive connection after one request
+KEEPALIVE_BOUND_KIB=18            # per keep-alive connection after one request
 CALL_BOUND_KIB=40                 # per unary call in flight (over a connection that was idle)
 STREAM_BOUND_KIB=72               # per open server stream (likewise)
 
