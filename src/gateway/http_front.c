@@ -276,6 +276,16 @@ static gw_err *check_request_head(const gw_config *c, struct MHD_Connection *con
     return NULL;
 }
 
+/* The path of a request target in absolute form ("http://host/v1/hello", which HTTP/1.1 servers
+ * must accept, RFC 9112 3.2.2); any other target is returned as it is. */
+static const char *origin_form(const char *url)
+{
+    size_t scheme = strncasecmp(url, "http://", 7) == 0 ? 7 : strncasecmp(url, "https://", 8) == 0 ? 8 : 0;
+    if (!scheme) return url;
+    const char *path = strchr(url + scheme, '/');
+    return path ? path : "/";
+}
+
 /* Routes an API request to a new exchange (or to one that will answer the routing error). */
 static exchange *route_request(gateway *gw, struct MHD_Connection *conn, const char *url, const char *method,
                                size_t target_len)
@@ -352,6 +362,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
     /* First invocation: headers are in, the body (if any) is not. */
     fr->dispatched = true;
+    url = origin_form(url);
     fr->method = method;
     fr->url = url;
     const union MHD_ConnectionInfo *sc = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
