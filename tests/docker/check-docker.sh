@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # check-docker.sh (`make check-docker`): builds the Docker image, runs compose.yaml, checks a call through
-# the gateway, then scales the greeter to several replicas and checks that every replica gets calls.
+# the gateway, then scales the greeter to several replicas under the running gateway and checks that every
+# replica gets calls, and that scaling back down loses none.
 #
 # It starts a Docker engine when none runs (and stops it again at the end), and makes the Debian base
 # images the Dockerfile names locally with debootstrap, because no image registry is reachable here.
@@ -30,6 +31,7 @@ HEALTH_WAIT_S=120            # how long containers may take to become healthy
 CALL_TIMEOUT_S=10            # curl's limit for one call
 LOCK_WAIT_S=1800             # how long to wait for another check-docker run on this machine
 LOG_WAIT_S=10                # how long a greeter may take to log a call the gateway has answered
+SPREAD_WAIT_S=90             # how long after scaling up calls may take to reach every replica
 GREETER_CALL_LOG='call /helloworld.Greeter/SayHello '  # greeter-server's line per finished SayHello
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/gw-check-docker.XXXXXX")
@@ -319,34 +321,64 @@ note "curl -d '{\"name\":\"you\"}' localhost:$HTTP_PORT/v1/hello -> {\"message\"
 # ---------------------------------------------------------------- 5. scale-out
 
 stage "scale-out"
-note "greeter scaled to $REPLICAS, then $CALLS calls through the gateway"
+note "greeter scaled to $REPLICAS while the gateway keeps running"
 GW_HTTP_PORT=0 compose up -d --scale "greeter=$REPLICAS" >"$WORK/scale.log" 2>&1 ||
   { cat "$WORK/scale.log" >&2; fail "compose up --scale greeter=$REPLICAS failed"; }
 wait_healthy greeter "$REPLICAS"
-# gRPC asks DNS again only when a connection to the backend changes state, so a running gateway does
-# not see new replicas by itself; a restart resolves dns:///greeter:50051 to all of them.
-compose restart gateway >"$WORK/restart.log" 2>&1 || { cat "$WORK/restart.log" >&2; fail "compose restart gateway failed"; }
-wait_healthy gateway 1
-gateway_ready
+# Scaling keeps the gateway container, so its published port stays; it must find the new replicas by
+# itself. gRPC resolves dns:///greeter:50051 again when a backend connection closes, and greeter-server
+# closes each connection after a maximum age (30 s): so within about that time calls reach every
+# replica, without a gateway restart.
 ids=$(compose ps -q greeter)
 declare -A before=()
 for id in $ids; do before[$id]=$(greeter_calls "$id"); done
-for ((i = 1; i <= CALLS; i++)); do call "you$i"; done
-note "$CALLS calls answered"
-# A greeter logs a call once it has finished on its side, which can be just after the gateway answered.
-all_logged() {
-  local id total=0
-  for id in $ids; do total=$(( total + $(greeter_calls "$id") - ${before[$id]} )); done
-  [ "$total" -ge "$CALLS" ]
+uncalled() {  # prints the replicas that have logged no call since `before`
+  local id
+  for id in $ids; do [ $(( $(greeter_calls "$id") - ${before[$id]} )) -gt 0 ] || echo "${id:0:12}"; done
 }
-poll "$LOG_WAIT_S" all_logged || true
-total=0 idle=0
-for id in $ids; do
-  n=$(( $(greeter_calls "$id") - ${before[$id]} ))
-  total=$((total + n))
-  note "greeter ${id:0:12}: $n calls"
-  [ "$n" -gt 0 ] || idle=$((idle + 1))
-done
-[ "$total" -eq "$CALLS" ] || fail "the greeters logged $total calls, expected $CALLS ('$GREETER_CALL_LOG' lines)"
-[ "$idle" -eq 0 ] || fail "$idle of $REPLICAS greeter replicas received no calls"
+sent=0 spread_start=$(date +%s)
+calls_reach_every_replica() {
+  local i
+  for ((i = 0; i < 10; i++)); do call "spread$sent"; sent=$((sent + 1)); done
+  [ -z "$(uncalled)" ]
+}
+poll "$SPREAD_WAIT_S" calls_reach_every_replica ||
+  fail "after ${SPREAD_WAIT_S}s and $sent calls, replicas without a call: $(uncalled | tr '\n' ' ')"
+note "every replica got calls $(( $(date +%s) - spread_start ))s after scaling ($sent calls, all answered)"
+
+# check_spread N: sends CALLS calls and checks that the N greeter replicas logged them all between
+# them, each at least one (round-robin over every replica the gateway knows).
+check_spread() {
+  local id n total=0 idle=0 i
+  ids=$(compose ps -q greeter)
+  before=()
+  for id in $ids; do before[$id]=$(greeter_calls "$id"); done
+  [ "$(wc -w <<<"$ids")" -eq "$1" ] || fail "expected $1 greeter containers, found: $ids"
+  for ((i = 1; i <= CALLS; i++)); do call "you$i"; done
+  # A greeter logs a call once it has finished on its side, which can be just after the gateway answered.
+  all_logged() {
+    local id total=0
+    for id in $ids; do total=$(( total + $(greeter_calls "$id") - ${before[$id]} )); done
+    [ "$total" -ge "$CALLS" ]
+  }
+  poll "$LOG_WAIT_S" all_logged || true
+  for id in $ids; do
+    n=$(( $(greeter_calls "$id") - ${before[$id]} ))
+    total=$((total + n))
+    note "greeter ${id:0:12}: $n calls"
+    [ "$n" -gt 0 ] || idle=$((idle + 1))
+  done
+  [ "$total" -eq "$CALLS" ] || fail "the greeters logged $total calls, expected $CALLS ('$GREETER_CALL_LOG' lines)"
+  [ "$idle" -eq 0 ] || fail "$idle of $1 greeter replicas received no calls"
+  note "$CALLS calls answered, spread over all $1 replicas"
+}
+check_spread "$REPLICAS"
+
+stage "scale-in"
+note "greeter scaled down to $((REPLICAS - 1)) while the gateway keeps running"
+GW_HTTP_PORT=0 compose up -d --scale "greeter=$((REPLICAS - 1))" >"$WORK/scale-in.log" 2>&1 ||
+  { cat "$WORK/scale-in.log" >&2; fail "compose up --scale greeter=$((REPLICAS - 1)) failed"; }
+wait_healthy greeter "$((REPLICAS - 1))"
+# The removed replica closed its connections on the way out: no call may fail or go missing.
+check_spread "$((REPLICAS - 1))"
 exit 0
