@@ -235,6 +235,10 @@ enum MHD_Result admin_handle_request(admin_request *a, const char *method, size_
         return answer_json(a, MHD_HTTP_OK, &body);
     case ADMIN_METRICS:
         metrics_render(a->gw->metrics, &body);
+        metrics_render_counter(&body, "backend_channel_refreshes_total",
+                               "Times the backend's DNS name was resolved afresh into a new ready channel "
+                               "(--backend-refresh).",
+                               upstream_refreshes(a->gw->upstream));
         a->http_status = MHD_HTTP_OK;
         a->bytes_out = body.len;
         a->phase = ADMIN_ANSWERED;

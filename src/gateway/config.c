@@ -69,6 +69,8 @@ static const flag FLAGS[] = {
      "time one connection attempt to the backend may take (TCP, TLS and HTTP/2 settings)"},
     {"backend-max-backoff", FLAG_DURATION, F(backend_max_backoff_us), "500ms", "DURATION",
      "longest wait between attempts to reach a backend that is down (how soon it is used again)"},
+    {"backend-refresh", FLAG_DURATION, F(backend_refresh_us), "10s", "DURATION",
+     "resolve a DNS backend name afresh this often, so that added replicas get calls (none: only when a connection drops)"},
     {"forward-header", FLAG_STRING_LIST, F(metadata.n_forward), NULL, "NAME",
      "also forward this request header as metadata; repeatable"},
     {"access-log", FLAG_STRING, F(access_log), "off", "off|text|json", "one line per request on standard output"},

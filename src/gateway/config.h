@@ -29,6 +29,7 @@ typedef struct gw_config {
     unsigned upstream_threads;        /* completion-queue threads */
     int64_t backend_connect_timeout_us; /* one connection attempt (TCP + TLS + HTTP/2 settings) */
     int64_t backend_max_backoff_us;   /* longest wait between attempts to reach a backend that is down */
+    int64_t backend_refresh_us;       /* how often a DNS target is resolved afresh (DURATION_NONE: never) */
     size_t max_message_bytes;         /* one gRPC message, either direction */
     /* descriptors and JSON */
     size_t n_descriptors;

@@ -209,6 +209,12 @@ static void family(buf *out, const char *name, const char *type, const char *hel
     buf_printf(out, "# HELP " PREFIX "%s %s\n# TYPE " PREFIX "%s %s\n", name, help, name, type);
 }
 
+void metrics_render_counter(buf *out, const char *name, const char *help, uint64_t value)
+{
+    family(out, name, "counter", help);
+    buf_printf(out, PREFIX "%s %" PRIu64 "\n", name, value);
+}
+
 static void route_label_pair(buf *out, const route_series *s)
 {
     buf_append_str(out, "route=\"");

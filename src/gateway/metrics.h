@@ -51,6 +51,9 @@ void metrics_streams_add(metrics *m, int delta);
 /* Appends the whole exposition to `out` (serve it with METRICS_CONTENT_TYPE). */
 void metrics_render(const metrics *m, buf *out);
 
+/* Appends one counter family kept elsewhere (such as the upstream's), under the same prefix. */
+void metrics_render_counter(buf *out, const char *name, const char *help, uint64_t value);
+
 /* Appends `s` escaped as a Prometheus label value (backslash, double quote and newline escaped). */
 void metrics_escape_label(buf *out, const char *s);
 

@@ -2,6 +2,7 @@
 #include "upstream.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,20 +20,59 @@
 #define UPSTREAM_INITIAL_RECONNECT_BACKOFF_MS 100
 /* How often DNS may be asked again when replicas come and go (dns:/// targets). */
 #define UPSTREAM_DNS_MIN_RERESOLUTION_MS 1000
+/* How long a refreshed channel may take to become ready before the refresh gives up on it (the
+ * channel in use stays). At least this, or twice --backend-connect-timeout. */
+#define UPSTREAM_REFRESH_CONNECT_MIN_US 1000000
+/* Room for the channel arguments upstream_start sets. */
+#define UPSTREAM_MAX_ARGS 16
 
-typedef struct method_handle {
+/* One channel to the backend, with a registered call handle per method of the pool. */
+typedef struct channel_gen {
+    grpc_channel *channel;
+    void **handles;                   /* [i] for upstream.methods[i] */
+} channel_gen;
+
+typedef struct method_slot {
     const pb_method *method;
-    void *handle;                     /* from grpc_channel_register_call */
-} method_handle;
+    size_t index;                     /* into upstream.methods and channel_gen.handles */
+} method_slot;
+
+/* The refresh (see refresh_step): waiting for the next period, or connecting a new generation. */
+enum refresh_phase { REFRESH_WAITING, REFRESH_CONNECTING };
 
 struct upstream {
-    grpc_channel *channel;
+    /* New calls start on `current`; the refresh swaps it under the write lock. A call holds its
+     * channel itself once created, so a swapped-out generation may go while its calls go on. */
+    pthread_rwlock_t lock;
+    channel_gen *current;
     grpc_completion_queue *cq;
     unsigned n_threads;
     pthread_t *threads;
-    /* Open-addressed table pb_method* -> registered call handle; read-only after start. */
+    /* Open-addressed table pb_method* -> index; read-only after start. */
     size_t n_slots;
-    method_handle *slots;
+    method_slot *slots;
+    size_t n_methods;
+    const pb_method **methods;
+    /* What every generation is made of, kept for the whole run: generations made of the same
+     * target, arguments and credentials share gRPC's subchannels, so a new generation reuses the
+     * open connections and only adds those to new addresses. */
+    char *target;
+    grpc_channel_credentials *creds;
+    grpc_channel_args args;
+    grpc_arg arg_storage[UPSTREAM_MAX_ARGS];
+    char user_agent[64];
+    /* The refresh. Its one outstanding watch completes on a completion-queue thread; everything
+     * below is under refresh_mu. */
+    int64_t refresh_us;               /* DURATION_NONE: no refresh */
+    int64_t refresh_connect_us;
+    pthread_mutex_t refresh_mu;
+    upstream_tag refresh_tag;
+    bool stopping;
+    enum refresh_phase phase;
+    gpr_timespec phase_deadline;
+    channel_gen *candidate;           /* REFRESH_CONNECTING: the generation being connected */
+    channel_gen *retired;             /* the generation before `current`, destroyed at the next swap */
+    unsigned long refreshes;          /* generations swapped in */
 };
 
 static size_t slot_of(const upstream *u, const pb_method *m)
@@ -129,12 +169,128 @@ static int ms_setting(int64_t us)
     return ms > 0x7fffffff ? 0x7fffffff : ms < 1 ? 1 : (int)ms;
 }
 
+static gpr_timespec deadline_after(int64_t timeout_us)
+{
+    if (timeout_us == DURATION_NONE) return gpr_inf_future(GPR_CLOCK_MONOTONIC);
+    return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_micros(timeout_us, GPR_TIMESPAN));
+}
+
+static channel_gen *gen_new(upstream *u)
+{
+    channel_gen *g = calloc(1, sizeof *g);
+    if (!g) abort();
+    g->channel = grpc_channel_create(u->target, u->creds, &u->args);
+    if (!g->channel) {
+        free(g);
+        return NULL;
+    }
+    g->handles = calloc(u->n_methods ? u->n_methods : 1, sizeof *g->handles);
+    if (!g->handles) abort();
+    for (size_t i = 0; i < u->n_methods; i++)
+        g->handles[i] = grpc_channel_register_call(g->channel, u->methods[i]->grpc_path, NULL, NULL);
+    return g;
+}
+
+/* Destroying a channel fails only the calls still waiting for a connection on it; calls under way
+ * keep their connection to the end. */
+static void gen_free(channel_gen *g)
+{
+    if (!g) return;
+    grpc_channel_destroy(g->channel);
+    free(g->handles);
+    free(g);
+}
+
+/* Whether the target's addresses can change: a DNS name (gRPC's default scheme) can, a list of
+ * addresses or a socket path cannot. */
+static bool target_is_resolved(const char *target)
+{
+    static const char *const fixed[] = {"ipv4:", "ipv6:", "unix:", "unix-abstract:", "vsock:"};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        if (strncmp(target, fixed[i], strlen(fixed[i])) == 0) return false;
+    return true;
+}
+
+/* ------------------------------------------------------------------------------------ refresh */
+
+/* gRPC asks DNS again only when a connection closes or fails, so a backend whose servers keep their
+ * connections open would never be seen to gain replicas. Every --backend-refresh the upstream makes
+ * a new generation of the channel, which resolves the name afresh; once it is ready it takes the
+ * new calls, and the one before is destroyed a period later. Generations share their connections
+ * (see struct upstream), so a refresh costs a DNS query and connections to new addresses only.
+ *
+ * The timer is a connectivity watch with a deadline: it completes when the deadline passes or when
+ * the watched channel changes state, whichever is first. Called with refresh_mu held. */
+static void refresh_watch(upstream *u, channel_gen *g, gpr_timespec deadline)
+{
+    grpc_connectivity_state s = grpc_channel_check_connectivity_state(g->channel, 0);
+    grpc_channel_watch_connectivity_state(g->channel, s, deadline, u->cq, &u->refresh_tag);
+}
+
+static void refresh_wait(upstream *u)
+{
+    u->phase = REFRESH_WAITING;
+    u->phase_deadline = deadline_after(u->refresh_us);
+    refresh_watch(u, u->current, u->phase_deadline);
+}
+
+static void refresh_step(upstream *u)
+{
+    bool due = gpr_time_cmp(gpr_now(GPR_CLOCK_MONOTONIC), u->phase_deadline) >= 0;
+    if (u->phase == REFRESH_WAITING) {
+        if (!due) {
+            refresh_watch(u, u->current, u->phase_deadline);   /* a state change, not the timer */
+            return;
+        }
+        u->candidate = gen_new(u);
+        if (!u->candidate) {
+            refresh_wait(u);
+            return;
+        }
+        grpc_channel_check_connectivity_state(u->candidate->channel, 1);   /* resolve and connect now */
+        u->phase = REFRESH_CONNECTING;
+        u->phase_deadline = deadline_after(u->refresh_connect_us);
+        refresh_watch(u, u->candidate, u->phase_deadline);
+        return;
+    }
+    grpc_connectivity_state s = grpc_channel_check_connectivity_state(u->candidate->channel, 0);
+    if (s == GRPC_CHANNEL_READY) {
+        pthread_rwlock_wrlock(&u->lock);
+        channel_gen *old = u->current;
+        u->current = u->candidate;
+        pthread_rwlock_unlock(&u->lock);
+        gen_free(u->retired);
+        u->retired = old;
+        u->candidate = NULL;
+        u->refreshes++;
+        refresh_wait(u);
+    } else if (!due && s != GRPC_CHANNEL_SHUTDOWN) {
+        refresh_watch(u, u->candidate, u->phase_deadline);
+    } else {
+        /* Not ready in time (the backend is down or slow to answer): the channel in use stays, and
+         * handles the failure itself. */
+        gen_free(u->candidate);
+        u->candidate = NULL;
+        refresh_wait(u);
+    }
+}
+
+static void refresh_done(upstream_tag *tag, bool ok)
+{
+    (void)ok;   /* false when the deadline passed: refresh_step looks at the clock itself */
+    upstream *u = (upstream *)((char *)tag - offsetof(upstream, refresh_tag));
+    pthread_mutex_lock(&u->refresh_mu);
+    if (!u->stopping) refresh_step(u);
+    pthread_mutex_unlock(&u->refresh_mu);
+}
+
+/* ------------------------------------------------------------------------------------ start, stop */
+
 gw_err *upstream_start(upstream **out, const gw_config *c, const descpool *pool)
 {
     upstream *u = calloc(1, sizeof *u);
     if (!u) abort();
-    char user_agent[64];
-    snprintf(user_agent, sizeof user_agent, "grpc-json-gateway/%s", PACKAGE_VERSION);
+    snprintf(u->user_agent, sizeof u->user_agent, "grpc-json-gateway/%s", PACKAGE_VERSION);
     int max_msg = c->max_message_bytes > 0x7fffffff ? 0x7fffffff : (int)c->max_message_bytes;
     int connect_ms = ms_setting(c->backend_connect_timeout_us);
     int max_backoff_ms = ms_setting(c->backend_max_backoff_us);
@@ -150,7 +306,7 @@ gw_err *upstream_start(upstream **out, const gw_config *c, const descpool *pool)
         {GRPC_ARG_INTEGER, GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, {.integer = UPSTREAM_INITIAL_RECONNECT_BACKOFF_MS}},
         {GRPC_ARG_INTEGER, GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, {.integer = max_backoff_ms}},
         {GRPC_ARG_INTEGER, GRPC_ARG_DNS_MIN_TIME_BETWEEN_RESOLUTIONS_MS, {.integer = UPSTREAM_DNS_MIN_RERESOLUTION_MS}},
-        {GRPC_ARG_STRING, GRPC_ARG_PRIMARY_USER_AGENT_STRING, {.string = user_agent}},
+        {GRPC_ARG_STRING, GRPC_ARG_PRIMARY_USER_AGENT_STRING, {.string = u->user_agent}},
         {GRPC_ARG_INTEGER, GRPC_ARG_ENABLE_HTTP_PROXY, {.integer = 0}},
         /* The minimal channel stack costs about a tenth less CPU per call. It leaves out the
          * deadline filter (turned back on just below: without it deadlines would not fire) and the
@@ -159,72 +315,109 @@ gw_err *upstream_start(upstream **out, const gw_config *c, const descpool *pool)
         {GRPC_ARG_INTEGER, GRPC_ARG_MINIMAL_STACK, {.integer = 1}},
         {GRPC_ARG_INTEGER, GRPC_ARG_ENABLE_DEADLINE_CHECKS, {.integer = 1}},
     };
-    grpc_arg all_args[sizeof args / sizeof args[0] + 2];
+    _Static_assert(sizeof args / sizeof args[0] + 2 <= UPSTREAM_MAX_ARGS, "UPSTREAM_MAX_ARGS too small");
     size_t n_args = sizeof args / sizeof args[0];
-    memcpy(all_args, args, sizeof args);
+    memcpy(u->arg_storage, args, sizeof args);
     if (*c->backend_authority) {
         /* The name the backend's certificate carries, and the :authority the calls send. */
-        all_args[n_args++] = (grpc_arg){GRPC_ARG_STRING, GRPC_SSL_TARGET_NAME_OVERRIDE_ARG, {.string = c->backend_authority}};
-        all_args[n_args++] = (grpc_arg){GRPC_ARG_STRING, GRPC_ARG_DEFAULT_AUTHORITY, {.string = c->backend_authority}};
+        u->arg_storage[n_args++] = (grpc_arg){GRPC_ARG_STRING, GRPC_SSL_TARGET_NAME_OVERRIDE_ARG, {.string = c->backend_authority}};
+        u->arg_storage[n_args++] = (grpc_arg){GRPC_ARG_STRING, GRPC_ARG_DEFAULT_AUTHORITY, {.string = c->backend_authority}};
     }
-    grpc_channel_args cargs = {n_args, all_args};
-    grpc_channel_credentials *creds = NULL;
-    gw_err *e = backend_credentials(c, &creds);
+    u->args = (grpc_channel_args){n_args, u->arg_storage};
+    gw_err *e = backend_credentials(c, &u->creds);
     if (e) {
         free(u);
         return e;
     }
-    u->channel = grpc_channel_create(c->backend, creds, &cargs);
-    grpc_channel_credentials_release(creds);
-    if (!u->channel) {
+    u->target = strdup(c->backend);
+    if (!u->target) abort();
+
+    u->n_methods = descpool_method_count(pool);
+    u->methods = calloc(u->n_methods ? u->n_methods : 1, sizeof *u->methods);
+    u->n_slots = 16;
+    while (u->n_slots < u->n_methods * 2) u->n_slots *= 2;
+    u->slots = calloc(u->n_slots, sizeof *u->slots);
+    if (!u->methods || !u->slots) abort();
+    for (size_t i = 0; i < u->n_methods; i++) {
+        const pb_method *m = descpool_method(pool, i);
+        u->methods[i] = m;
+        size_t s = slot_of(u, m);
+        while (u->slots[s].method) s = (s + 1) & (u->n_slots - 1);
+        u->slots[s] = (method_slot){m, i};
+    }
+
+    u->current = gen_new(u);
+    if (!u->current) {
+        grpc_channel_credentials_release(u->creds);
+        free(u->target);
+        free(u->methods);
+        free(u->slots);
         free(u);
         return gw_err_new(GRPC_STATUS_INVALID_ARGUMENT, "cannot create a channel to '%s'", c->backend);
     }
+    pthread_rwlock_init(&u->lock, NULL);
+    pthread_mutex_init(&u->refresh_mu, NULL);
     u->cq = grpc_completion_queue_create_for_next(NULL);
-
-    size_t n = descpool_method_count(pool);
-    u->n_slots = 16;
-    while (u->n_slots < n * 2) u->n_slots *= 2;
-    u->slots = calloc(u->n_slots, sizeof *u->slots);
-    if (!u->slots) abort();
-    for (size_t i = 0; i < n; i++) {
-        const pb_method *m = descpool_method(pool, i);
-        size_t s = slot_of(u, m);
-        while (u->slots[s].method) s = (s + 1) & (u->n_slots - 1);
-        u->slots[s].method = m;
-        u->slots[s].handle = grpc_channel_register_call(u->channel, m->grpc_path, NULL, NULL);
-    }
 
     u->n_threads = c->upstream_threads ? c->upstream_threads : 1;
     u->threads = calloc(u->n_threads, sizeof *u->threads);
     if (!u->threads) abort();
     for (unsigned i = 0; i < u->n_threads; i++)
         if (pthread_create(&u->threads[i], NULL, cq_thread, u) != 0) abort();
+
+    u->refresh_us = target_is_resolved(c->backend) ? c->backend_refresh_us : DURATION_NONE;
+    u->refresh_connect_us = 2 * c->backend_connect_timeout_us;
+    if (u->refresh_connect_us < UPSTREAM_REFRESH_CONNECT_MIN_US) u->refresh_connect_us = UPSTREAM_REFRESH_CONNECT_MIN_US;
+    u->refresh_tag.done = refresh_done;
+    if (u->refresh_us != DURATION_NONE) {
+        pthread_mutex_lock(&u->refresh_mu);
+        refresh_wait(u);
+        pthread_mutex_unlock(&u->refresh_mu);
+    }
     *out = u;
     return NULL;
 }
 
-static gpr_timespec deadline_after(int64_t timeout_us)
+/* The generation new calls start on, held by the read lock until the call exists. */
+static channel_gen *current_gen(upstream *u)
 {
-    if (timeout_us == DURATION_NONE) return gpr_inf_future(GPR_CLOCK_MONOTONIC);
-    return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_micros(timeout_us, GPR_TIMESPAN));
+    pthread_rwlock_rdlock(&u->lock);
+    return u->current;
+}
+
+static void release_gen(upstream *u)
+{
+    pthread_rwlock_unlock(&u->lock);
+}
+
+static grpc_call *call_by_path(upstream *u, channel_gen *g, const char *grpc_path, int64_t timeout_us)
+{
+    grpc_slice method = grpc_slice_from_copied_string(grpc_path);
+    grpc_call *call = grpc_channel_create_call(g->channel, NULL, GRPC_PROPAGATE_DEFAULTS, u->cq, method, NULL,
+                                               deadline_after(timeout_us), NULL);
+    grpc_slice_unref(method);
+    return call;
 }
 
 grpc_call *upstream_call_new(upstream *u, const pb_method *m, int64_t timeout_us)
 {
     size_t s = slot_of(u, m);
     while (u->slots[s].method && u->slots[s].method != m) s = (s + 1) & (u->n_slots - 1);
-    if (!u->slots[s].method) return upstream_call_new_path(u, m->grpc_path, timeout_us);
-    return grpc_channel_create_registered_call(u->channel, NULL, GRPC_PROPAGATE_DEFAULTS, u->cq,
-                                               u->slots[s].handle, deadline_after(timeout_us), NULL);
+    channel_gen *g = current_gen(u);
+    grpc_call *call = u->slots[s].method
+                          ? grpc_channel_create_registered_call(g->channel, NULL, GRPC_PROPAGATE_DEFAULTS, u->cq,
+                                                                g->handles[u->slots[s].index],
+                                                                deadline_after(timeout_us), NULL)
+                          : call_by_path(u, g, m->grpc_path, timeout_us);
+    release_gen(u);
+    return call;
 }
 
 grpc_call *upstream_call_new_path(upstream *u, const char *grpc_path, int64_t timeout_us)
 {
-    grpc_slice method = grpc_slice_from_copied_string(grpc_path);
-    grpc_call *call = grpc_channel_create_call(u->channel, NULL, GRPC_PROPAGATE_DEFAULTS, u->cq, method, NULL,
-                                               deadline_after(timeout_us), NULL);
-    grpc_slice_unref(method);
+    channel_gen *g = current_gen(u);
+    grpc_call *call = call_by_path(u, g, grpc_path, timeout_us);
+    release_gen(u);
     return call;
 }
 
@@ -258,17 +451,44 @@ size_t upstream_unary_ops(grpc_op ops[6], const grpc_metadata *md, size_t md_cou
 
 grpc_connectivity_state upstream_state(upstream *u)
 {
-    return grpc_channel_check_connectivity_state(u->channel, 0);
+    channel_gen *g = current_gen(u);
+    grpc_connectivity_state s = grpc_channel_check_connectivity_state(g->channel, 0);
+    release_gen(u);
+    return s;
+}
+
+unsigned long upstream_refreshes(upstream *u)
+{
+    pthread_mutex_lock(&u->refresh_mu);
+    unsigned long n = u->refreshes;
+    pthread_mutex_unlock(&u->refresh_mu);
+    return n;
 }
 
 void upstream_stop(upstream *u)
 {
     if (!u) return;
+    /* Destroying the channels completes the refresh's outstanding watch (as SHUTDOWN), which then
+     * finds `stopping` set and arms no other; the queue can then drain. */
+    pthread_mutex_lock(&u->refresh_mu);
+    u->stopping = true;
+    gen_free(u->candidate);
+    gen_free(u->retired);
+    pthread_rwlock_wrlock(&u->lock);
+    channel_gen *last = u->current;
+    u->current = NULL;
+    pthread_rwlock_unlock(&u->lock);
+    gen_free(last);
+    pthread_mutex_unlock(&u->refresh_mu);
     grpc_completion_queue_shutdown(u->cq);
     for (unsigned i = 0; i < u->n_threads; i++) pthread_join(u->threads[i], NULL);
     grpc_completion_queue_destroy(u->cq);
-    grpc_channel_destroy(u->channel);
+    grpc_channel_credentials_release(u->creds);
+    pthread_rwlock_destroy(&u->lock);
+    pthread_mutex_destroy(&u->refresh_mu);
+    free(u->target);
     free(u->threads);
+    free(u->methods);
     free(u->slots);
     free(u);
 }

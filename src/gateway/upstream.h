@@ -1,5 +1,7 @@
 /* upstream.h: the gRPC side of the gateway: one long-lived channel to the backend shared by every
- * request, one completion queue, and the threads that drain it.
+ * request, one completion queue, and the threads that drain it. For a DNS target the channel is
+ * renewed every --backend-refresh, so that replicas added behind the name get calls; the renewed
+ * channel reuses the open connections.
  *
  * Threads: upstream_start() spawns the completion-queue threads; every upstream_tag's `done`
  * runs on one of them. Everything else may be called from any thread. */
@@ -55,6 +57,9 @@ size_t upstream_unary_ops(grpc_op ops[6], const grpc_metadata *md, size_t md_cou
 
 /* Channel connectivity, without triggering a connection attempt. */
 grpc_connectivity_state upstream_state(upstream *u);
+
+/* How many times --backend-refresh has swapped in a new channel. */
+unsigned long upstream_refreshes(upstream *u);
 
 /* Stops the completion-queue threads once every call has finished, then releases everything. */
 void upstream_stop(upstream *u);

@@ -326,9 +326,8 @@ GW_HTTP_PORT=0 compose up -d --scale "greeter=$REPLICAS" >"$WORK/scale.log" 2>&1
   { cat "$WORK/scale.log" >&2; fail "compose up --scale greeter=$REPLICAS failed"; }
 wait_healthy greeter "$REPLICAS"
 # Scaling keeps the gateway container, so its published port stays; it must find the new replicas by
-# itself. gRPC resolves dns:///greeter:50051 again when a backend connection closes, and greeter-server
-# closes each connection after a maximum age (30 s): so within about that time calls reach every
-# replica, without a gateway restart.
+# itself: it resolves dns:///greeter:50051 afresh every --backend-refresh (10 s), and gRPC does too
+# when greeter-server closes a connection at its maximum age (30 s). No gateway restart.
 ids=$(compose ps -q greeter)
 declare -A before=()
 for id in $ids; do before[$id]=$(greeter_calls "$id"); done
