@@ -583,8 +583,11 @@ static void set_plain_answer(exchange *x, unsigned http_status)
     x->phase = PH_READY;
 }
 
+/* The answer is final: a status that arrives later (that of a call cancelled for a bad request
+ * message, say) must not replace it. (L) */
 static void answer_with_error(exchange *x, const gw_err *e)
 {
+    x->finalized = true;
     buf_reset(&x->out);
     render_status(x, e, &x->out);
     set_plain_answer(x, e && e->http_status ? e->http_status : status_to_http(e ? e->code : x->status));
@@ -1285,16 +1288,19 @@ static enum MHD_Result websocket_handshake(exchange *x)
 
 /* ------------------------------------------------------------------ the access handler */
 
-/* Answers the recorded request error (the handler's thread, `lock` not held). */
+/* Answers the recorded request error (the handler's thread, `lock` not held). The call of a client
+ * or bidi stream may still be completing on a completion-queue thread, so the answer is queued
+ * under the lock. */
 static enum MHD_Result answer_request_error(exchange *x)
 {
     pthread_mutex_lock(&x->lock);
     gw_err *e = x->request_err;
     x->request_err = NULL;
     answer_with_error(x, e);
+    enum MHD_Result rc = queue_plain(x);
     pthread_mutex_unlock(&x->lock);
     gw_err_free(e);
-    return queue_plain(x);
+    return rc;
 }
 
 /* The request body is complete and no error is pending: start or finish the call. (L held on entry,
