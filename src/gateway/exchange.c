@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <grpc/byte_buffer.h>
@@ -139,6 +140,7 @@ struct exchange {
     buf out;                          /* (L) rendered, not yet handed to libmicrohttpd */
     struct MHD_Response *stream_response;
     unsigned sent_status;             /* the status actually queued (0: none yet) */
+    bool answered_raw;                /* the answer went to the socket directly (see answer_raw) */
     uint64_t bytes_out;               /* (L) body bytes handed to libmicrohttpd or the WebSocket */
     bool stream_counted;              /* counted in the open-streams gauge */
     bool counted_streaming;           /* counted in streaming_count (admission control) */
@@ -967,8 +969,39 @@ static void add_metadata_headers(exchange *x, struct MHD_Response *r, bool with_
     }
 }
 
+/* libmicrohttpd 0.9.75 writes a response's head into the connection's pool, behind the request's
+ * head. A refused request head that fills nearly the whole pool leaves no room for it, and
+ * libmicrohttpd then closes the connection without a word. On a plain-TCP connection the gateway
+ * writes that short error answer to the socket itself (nothing else is being written to it: the
+ * previous response has gone, and the connection closes after this one). Returns false when the
+ * ordinary path is to be taken. */
+static bool answer_raw(exchange *x)
+{
+    const union MHD_ConnectionInfo *head = MHD_get_connection_info(x->conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    size_t pool = x->gw->config->max_header_bytes + MHD_POOL_HEADROOM;
+    if (!head || head->header_size + RESPONSE_HEAD_RESERVE < pool) return false;
+    if (MHD_get_connection_info(x->conn, MHD_CONNECTION_INFO_GNUTLS_SESSION)) return false;   /* TLS */
+    const union MHD_ConnectionInfo *fd = MHD_get_connection_info(x->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (!fd) return false;
+    const char *reason = MHD_get_reason_phrase_for(x->http_status);
+    buf out = BUF_INIT;
+    buf_printf(&out, "HTTP/1.1 %u %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+               x->http_status, reason && *reason ? reason : "Error", x->out.len);
+    buf_append(&out, x->out.data, x->out.len);
+    ssize_t n = send(fd->connect_fd, out.data, out.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n == (ssize_t)out.len) {
+        x->sent_status = x->http_status;
+        x->bytes_out = x->out.len;
+        x->answered_raw = true;
+    }
+    buf_free(&out);
+    x->phase = PH_ANSWERED;
+    return true;
+}
+
 static enum MHD_Result queue_plain(exchange *x)
 {
+    if (x->kind == X_ERROR && answer_raw(x)) return MHD_NO;   /* libmicrohttpd closes the connection */
     size_t len;
     uint8_t *body = buf_steal(&x->out, &len);
     struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback(len, body, free);
@@ -1515,6 +1548,7 @@ void exchange_get_outcome(exchange *x, exchange_outcome *o)
     o->bytes_in = x->body_bytes;
     o->bytes_out = x->bytes_out;
     o->streamed = x->stream_counted || x->framing == FRAME_WS;
+    o->answered = x->answered_raw;
     pthread_mutex_unlock(&x->lock);
 }
 

@@ -58,6 +58,7 @@ typedef struct exchange_outcome {
     int grpc_code;                    /* the call's final status, or -1 when no call finished */
     uint64_t bytes_in, bytes_out;     /* body bytes */
     bool streamed;                    /* a streaming response (chunked or WebSocket) */
+    bool answered;                    /* answered in full although libmicrohttpd ends the request with an error */
 } exchange_outcome;
 void exchange_get_outcome(exchange *x, exchange_outcome *o);
 

@@ -421,7 +421,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         o.http_status = fr->status;
     }
     /* A client that left before its answer: logged as 499 (client closed request), as nginx does. */
-    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !o.streamed && toe != MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN)
+    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !o.streamed && !o.answered &&
+        toe != MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN)
         o.http_status = 499;
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);

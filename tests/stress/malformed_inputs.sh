@@ -5,9 +5,9 @@
 # Transfer-Encoding, bad chunks, lengths that disagree with the body, pipelining, obs-fold), request
 # line and header syntax, sizes, Grpc-Timeout and metadata, and JSON (bad UTF-8, lone surrogates,
 # duplicate keys, nesting, huge numbers, trailing garbage). The catalogue, with what libmicrohttpd
-# 0.9.75 does for each framing case, is tests/stress/malformed.py. Known issues (libmicrohttpd's
-# framing and header parsing, one transcoder limit) are reported as "# TODO known issue" and fail the
-# test only with STRESS_STRICT=1. Afterwards the gateway serves and holds no descriptor of the cases.
+# 0.9.75 does for each framing case, is tests/stress/malformed.py. A case marked as a known issue
+# (none is at present) is reported as "# TODO known issue" and fails the test only with
+# STRESS_STRICT=1. Afterwards the gateway serves and holds no descriptor of the cases.
 . "$(dirname "$0")/stress_lib.sh" || exit 99
 
 KITCHEN_DESC="$GW_BUILDDIR/gen/tests/kitchen.desc"
