@@ -250,9 +250,10 @@ static void refresh_step(upstream *u)
         grpc_channel_check_connectivity_state(u->candidate->channel, 1);   /* resolve and connect now */
         u->phase = REFRESH_CONNECTING;
         u->phase_deadline = deadline_after(u->refresh_connect_us);
-        refresh_watch(u, u->candidate, u->phase_deadline);
-        return;
+        due = false;
     }
+    /* The candidate shares the connections already open, so it is often ready at once: the state
+     * read here is the one the watch starts from, so that no change can slip between the two. */
     grpc_connectivity_state s = grpc_channel_check_connectivity_state(u->candidate->channel, 0);
     if (s == GRPC_CHANNEL_READY) {
         pthread_rwlock_wrlock(&u->lock);
@@ -265,7 +266,7 @@ static void refresh_step(upstream *u)
         u->refreshes++;
         refresh_wait(u);
     } else if (!due && s != GRPC_CHANNEL_SHUTDOWN) {
-        refresh_watch(u, u->candidate, u->phase_deadline);
+        grpc_channel_watch_connectivity_state(u->candidate->channel, s, u->phase_deadline, u->cq, &u->refresh_tag);
     } else {
         /* Not ready in time (the backend is down or slow to answer): the channel in use stays, and
          * handles the failure itself. */

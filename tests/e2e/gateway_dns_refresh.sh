@@ -60,7 +60,7 @@ wait_for 5 first_reply
 hosts 127.0.0.1 127.0.0.2
 r0=$(refreshes)
 refreshed_twice() { [ "$(refreshes)" -ge $((r0 + 2)) ]; }
-wait_for 10 refreshed_twice
+wait_for 3 refreshed_twice   # every 300 ms: two within 3 s
 # Two swaps: the stream's channel is destroyed now, while the stream goes on.
 kill -0 "$STREAM_PID" 2>/dev/null || fail "the stream ended before its channel was replaced: the check below would prove nothing"
 for _ in $(seq 1 20); do hello "$FIXED_URL"; done
@@ -79,7 +79,7 @@ echo "ok - an added replica gets calls without a connection closing"
 # A leaves the name (it keeps running, so only the refresh can tell).
 hosts 127.0.0.2
 r0=$(refreshes)
-wait_for 10 refreshed_twice
+wait_for 3 refreshed_twice   # every 300 ms: two within 3 s
 before_a=$(calls_of a)
 for _ in $(seq 1 20); do hello "$GW_URL"; done
 expect_eq 0 "$(( $(calls_of a) - before_a ))" "a replica removed from the name gets no more calls"
