@@ -1,6 +1,7 @@
 /* upstream.c: channel, completion queue and its threads (see upstream.h). */
 #include "upstream.h"
 
+#include <arpa/inet.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -201,14 +202,37 @@ static void gen_free(channel_gen *g)
     free(g);
 }
 
-/* Whether the target's addresses can change: a DNS name (gRPC's default scheme) can, a list of
- * addresses or a socket path cannot. */
+/* Whether the target's addresses can change: a DNS name (gRPC's default scheme) can; a list of
+ * addresses, a socket path, or an IP address written in a dns target ("127.0.0.1:50051",
+ * "dns:///[::1]:50051") cannot. */
 static bool target_is_resolved(const char *target)
 {
     static const char *const fixed[] = {"ipv4:", "ipv6:", "unix:", "unix-abstract:", "vsock:"};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         if (strncmp(target, fixed[i], strlen(fixed[i])) == 0) return false;
-    return true;
+    const char *host = target;
+    if (strncmp(host, "dns:", 4) == 0) {
+        host += 4;
+        if (strncmp(host, "//", 2) == 0) {   /* dns://AUTHORITY/host:port */
+            const char *slash = strchr(host + 2, '/');
+            if (!slash) return true;
+            host = slash + 1;
+        }
+    }
+    char name[64];
+    const char *end;
+    if (*host == '[') {
+        host++;
+        end = strchr(host, ']');
+    } else {
+        end = strrchr(host, ':');
+        if (!end) end = host + strlen(host);
+    }
+    if (!end || (size_t)(end - host) >= sizeof name) return true;
+    memcpy(name, host, (size_t)(end - host));
+    name[end - host] = '\0';
+    unsigned char addr[sizeof(struct in6_addr)];
+    return inet_pton(AF_INET, name, addr) != 1 && inet_pton(AF_INET6, name, addr) != 1;
 }
 
 /* ------------------------------------------------------------------------------------ refresh */
