@@ -14,14 +14,10 @@ for target in "127.0.0.1:$PA" "localhost:$PA" "dns:///localhost:$PA" "ipv4:127.0
   expect_eq '{"message":"Hello t"}' "$(curl -s -d '{"name":"t"}' "$GW_URL/v1/hello")" "backend $target"
 done
 
-# --backend-refresh renews the channel of a DNS name, never that of fixed addresses.
+# --backend-refresh renews the channel of a DNS name (gateway_dns_refresh.sh, which needs root for a
+# name of its own), never that of fixed addresses: IP addresses, address lists, localhost.
 refreshes() { curl -s "$GW_URL/metrics" | sed -n 's/^grpc_json_gateway_backend_channel_refreshes_total \([0-9]*\)$/\1/p'; }
-start_gateway gw-refresh-name --backend "localhost:$PA" --backend-refresh 100ms
-refreshed() { [ "$(refreshes)" -ge 2 ]; }
-wait_for 5 refreshed
-expect_eq '{"message":"Hello r"}' "$(curl -s -d '{"name":"r"}' "$GW_URL/v1/hello")" "calls go on across refreshes"
-echo "ok - a DNS name is resolved afresh every --backend-refresh"
-for target in "127.0.0.1:$PA" "dns:///127.0.0.1:$PA" "ipv4:127.0.0.1:$PA,127.0.0.1:$PB"; do
+for target in "127.0.0.1:$PA" "dns:///127.0.0.1:$PA" "ipv4:127.0.0.1:$PA,127.0.0.1:$PB" "localhost:$PA"; do
   start_gateway "gw-norefresh-$(echo "$target" | tr -c 'a-z0-9' _)" --backend "$target" --backend-refresh 100ms
   curl -s -o /dev/null -d '{"name":"r"}' "$GW_URL/v1/hello"
   # Ten periods, watched on the counter the refresh would move.
