@@ -1,4 +1,5 @@
-/* cliopt.h: checks for command-line option values shared by the greeter and test programs. */
+/* cliopt.h: checks for command-line option values shared by the programs (greeter, gateway, test
+ * backends). */
 #ifndef GW_CLIOPT_H
 #define GW_CLIOPT_H
 

@@ -945,10 +945,11 @@ static void add_footer(void *cls, const char *name, const char *value)
     MHD_add_response_footer(((header_sink *)cls)->r, name, value);
 }
 
-/* The backend's metadata as response headers. libmicrohttpd writes the response head into the
- * connection's pool, next to the request head: metadata that would not fit there is left out (and
- * counted in Grpc-Metadata-Omitted) rather than losing the whole answer. */
-static size_t metadata_budget(exchange *x)
+/* libmicrohttpd writes the response head into the connection's pool, next to the request head:
+ * the bytes left there for header lines beyond the head's own (RESPONSE_HEAD_RESERVE). The backend's
+ * metadata that would not fit is left out (and counted in Grpc-Metadata-Omitted) rather than losing
+ * the whole answer; with no room at all, see answer_raw. */
+static size_t response_head_room(exchange *x)
 {
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(x->conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
     size_t pool = x->gw->config->max_header_bytes + MHD_POOL_HEADROOM;
@@ -958,7 +959,7 @@ static size_t metadata_budget(exchange *x)
 
 static void add_metadata_headers(exchange *x, struct MHD_Response *r, bool with_trailing)
 {
-    size_t budget = metadata_budget(x);
+    size_t budget = response_head_room(x);
     header_sink s = {r};
     size_t left_out = md_to_headers(&x->initial_md, "Grpc-Metadata-", &budget, add_header, &s);
     if (with_trailing) left_out += md_to_headers(&x->trailing_md, "Grpc-Trailer-", &budget, add_header, &s);
@@ -977,16 +978,18 @@ static void add_metadata_headers(exchange *x, struct MHD_Response *r, bool with_
  * ordinary path is to be taken. */
 static bool answer_raw(exchange *x)
 {
-    const union MHD_ConnectionInfo *head = MHD_get_connection_info(x->conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
-    size_t pool = x->gw->config->max_header_bytes + MHD_POOL_HEADROOM;
-    if (!head || head->header_size + RESPONSE_HEAD_RESERVE < pool) return false;
+    if (response_head_room(x) > 0) return false;
     if (MHD_get_connection_info(x->conn, MHD_CONNECTION_INFO_GNUTLS_SESSION)) return false;   /* TLS */
     const union MHD_ConnectionInfo *fd = MHD_get_connection_info(x->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
     if (!fd) return false;
     const char *reason = MHD_get_reason_phrase_for(x->http_status);
     buf out = BUF_INIT;
-    buf_printf(&out, "HTTP/1.1 %u %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+    buf_printf(&out, "HTTP/1.1 %u %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n",
                x->http_status, reason && *reason ? reason : "Error", x->out.len);
+    /* The same headers queue_plain sets (an overloaded gateway's 503 keeps its Retry-After). */
+    if (x->allow) buf_printf(&out, "Allow: %s\r\n", x->allow);
+    if (x->retry_after_s) buf_printf(&out, "Retry-After: %u\r\n", x->retry_after_s);
+    buf_append_str(&out, "Connection: close\r\n\r\n");
     buf_append(&out, x->out.data, x->out.len);
     ssize_t n = send(fd->connect_fd, out.data, out.len, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n == (ssize_t)out.len) {
@@ -1081,7 +1084,7 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *dst, size_t max)
                 buf_free(&msg);
             }
             header_sink s = {x->stream_response};
-            size_t budget = metadata_budget(x);
+            size_t budget = response_head_room(x);
             md_to_headers(&x->trailing_md, "Grpc-Trailer-", &budget, add_footer, &s);
         }
         pthread_mutex_unlock(&x->lock);

@@ -28,8 +28,6 @@
 
 #define LISTEN_BACKLOG 4096
 
-
-
 struct http_front {
     gateway *gw;
     bool is_admin;                    /* the --admin-listen listener: admin endpoints only */

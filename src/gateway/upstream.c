@@ -14,6 +14,7 @@
 #include <grpc/support/time.h>
 
 #include "build-config.h"
+#include "cliopt.h"
 #include "grpc_timeout.h"
 #include "pem_file.h"
 
@@ -25,6 +26,8 @@
 /* How long a refreshed channel may take to become ready before the refresh gives up on it (the
  * channel in use stays). At least this, or twice --backend-connect-timeout. */
 #define UPSTREAM_REFRESH_CONNECT_MIN_US 1000000
+/* The shortest --backend-refresh period honoured (0 would renew the channel without pause). */
+#define UPSTREAM_REFRESH_MIN_US 100000
 /* Room for the channel arguments upstream_start sets. */
 #define UPSTREAM_MAX_ARGS 16
 
@@ -206,37 +209,32 @@ static void gen_free(channel_gen *g)
 /* Whether the target's addresses can change: a DNS name (gRPC's default scheme) can; a list of
  * addresses, a socket path, an IP address written in a dns target ("127.0.0.1:50051",
  * "dns:///[::1]:50051") or "localhost" cannot. (Resolving "localhost" also leaks a few bytes in
- * Debian 12's c-ares each time.) */
+ * Debian 12's c-ares each time.) A target that is not HOST:PORT is left to be refreshed. */
 static bool target_is_resolved(const char *target)
 {
     static const char *const fixed[] = {"ipv4:", "ipv6:", "unix:", "unix-abstract:", "vsock:"};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         if (strncmp(target, fixed[i], strlen(fixed[i])) == 0) return false;
-    const char *host = target;
-    if (strncmp(host, "dns:", 4) == 0) {
-        host += 4;
-        if (strncmp(host, "//", 2) == 0) {   /* dns://AUTHORITY/host:port */
-            const char *slash = strchr(host + 2, '/');
+    const char *hostport = target;
+    if (strncmp(hostport, "dns:", 4) == 0) {
+        hostport += 4;
+        if (strncmp(hostport, "//", 2) == 0) {   /* dns://AUTHORITY/host:port */
+            const char *slash = strchr(hostport + 2, '/');
             if (!slash) return true;
-            host = slash + 1;
+            hostport = slash + 1;
         }
     }
-    char name[64];
-    const char *end;
-    if (*host == '[') {
-        host++;
-        end = strchr(host, ']');
-    } else {
-        end = strrchr(host, ':');
-        if (!end) end = host + strlen(host);
-    }
-    if (!end || (size_t)(end - host) >= sizeof name) return true;
-    memcpy(name, host, (size_t)(end - host));
-    name[end - host] = '\0';
-    size_t len = strlen(name);
-    if (strcasecmp(name, "localhost") == 0 || (len > 10 && strcasecmp(name + len - 10, ".localhost") == 0)) return false;
+    int port, host_len;
+    if (!cliopt_hostport(hostport, &port, &host_len)) return true;
+    char host[256];
+    bool bracketed = hostport[0] == '[';
+    size_t n = (size_t)host_len - (bracketed ? 2 : 0);
+    if (n >= sizeof host) return true;
+    memcpy(host, hostport + bracketed, n);
+    host[n] = '\0';
+    if (strcasecmp(host, "localhost") == 0 || (n > 10 && strcasecmp(host + n - 10, ".localhost") == 0)) return false;
     unsigned char addr[sizeof(struct in6_addr)];
-    return inet_pton(AF_INET, name, addr) != 1 && inet_pton(AF_INET6, name, addr) != 1;
+    return inet_pton(AF_INET, host, addr) != 1 && inet_pton(AF_INET6, host, addr) != 1;
 }
 
 /* ------------------------------------------------------------------------------------ refresh */
@@ -395,7 +393,10 @@ gw_err *upstream_start(upstream **out, const gw_config *c, const descpool *pool)
         if (pthread_create(&u->threads[i], NULL, cq_thread, u) != 0) abort();
 
     u->refresh_us = target_is_resolved(c->backend) ? c->backend_refresh_us : DURATION_NONE;
-    u->refresh_connect_us = 2 * c->backend_connect_timeout_us;
+    if (u->refresh_us < UPSTREAM_REFRESH_MIN_US) u->refresh_us = UPSTREAM_REFRESH_MIN_US;
+    /* Twice the time of one connection attempt (no overflow when that is "none"). */
+    int64_t attempt_us = c->backend_connect_timeout_us;
+    u->refresh_connect_us = attempt_us > INT64_MAX / 2 ? INT64_MAX : 2 * attempt_us;
     if (u->refresh_connect_us < UPSTREAM_REFRESH_CONNECT_MIN_US) u->refresh_connect_us = UPSTREAM_REFRESH_CONNECT_MIN_US;
     u->refresh_tag.done = refresh_done;
     if (u->refresh_us != DURATION_NONE) {

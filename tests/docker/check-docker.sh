@@ -320,11 +320,16 @@ note "curl -d '{\"name\":\"you\"}' localhost:$HTTP_PORT/v1/hello -> {\"message\"
 
 # ---------------------------------------------------------------- 5. scale-out
 
+# scale_greeter N: N greeter replicas, all healthy; the gateway container is kept as it is.
+scale_greeter() {
+  note "greeter scaled to $1 while the gateway keeps running"
+  GW_HTTP_PORT=0 compose up -d --scale "greeter=$1" >"$WORK/scale-$1.log" 2>&1 ||
+    { cat "$WORK/scale-$1.log" >&2; fail "compose up --scale greeter=$1 failed"; }
+  wait_healthy greeter "$1"
+}
+
 stage "scale-out"
-note "greeter scaled to $REPLICAS while the gateway keeps running"
-GW_HTTP_PORT=0 compose up -d --scale "greeter=$REPLICAS" >"$WORK/scale.log" 2>&1 ||
-  { cat "$WORK/scale.log" >&2; fail "compose up --scale greeter=$REPLICAS failed"; }
-wait_healthy greeter "$REPLICAS"
+scale_greeter "$REPLICAS"
 # Scaling keeps the gateway container, so its published port stays; it must find the new replicas by
 # itself: it resolves dns:///greeter:50051 afresh every --backend-refresh (10 s), and gRPC does too
 # when greeter-server closes a connection at its maximum age (30 s). No gateway restart.
@@ -374,10 +379,7 @@ check_spread() {
 check_spread "$REPLICAS"
 
 stage "scale-in"
-note "greeter scaled down to $((REPLICAS - 1)) while the gateway keeps running"
-GW_HTTP_PORT=0 compose up -d --scale "greeter=$((REPLICAS - 1))" >"$WORK/scale-in.log" 2>&1 ||
-  { cat "$WORK/scale-in.log" >&2; fail "compose up --scale greeter=$((REPLICAS - 1)) failed"; }
-wait_healthy greeter "$((REPLICAS - 1))"
+scale_greeter "$((REPLICAS - 1))"
 # The removed replica closed its connections on the way out: no call may fail or go missing.
 check_spread "$((REPLICAS - 1))"
 exit 0
