@@ -69,3 +69,12 @@ wrk_run() {
 }
 
 median() { sort -g | awk '{a[NR]=$1} END{ if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2 }'; }
+
+# build_skeleton OUT: compiles bench/skeleton.c (the floor of the parts) into OUT; on failure prints
+# the compiler's output and returns 1.
+build_skeleton() {
+  # shellcheck disable=SC2046
+  ${CC:-cc} -std=c11 -O2 -o "$1" "$BENCH_DIR/skeleton.c" \
+    $(pkg-config --cflags --libs grpc gpr libmicrohttpd jansson) -lpthread -ldl 2>"$WORK/skeleton.cc" ||
+    { echo "# bench/skeleton.c did not build:"; cat "$WORK/skeleton.cc"; return 1; }
+}

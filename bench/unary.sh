@@ -29,13 +29,9 @@ fi
 
 HAVE_SKEL=0
 if [ "${SKELETON:-1}" != 0 ]; then
-  # shellcheck disable=SC2046
-  if ${CC:-cc} -std=c11 -O2 -o "$WORK/skeleton" "$BENCH_DIR/skeleton.c" \
-       $(pkg-config --cflags --libs grpc gpr libmicrohttpd jansson) -lpthread -ldl 2>"$WORK/skeleton.cc"; then
+  if build_skeleton "$WORK/skeleton"; then
     start_listening skeleton "$WORK/skeleton" "$BACKEND"
     SKEL_URL=http://127.0.0.1:$PORT/v1/hello; SKEL_PID=$PID; HAVE_SKEL=1
-  else
-    echo "# bench/skeleton.c did not build (see below); measuring without the floor"; cat "$WORK/skeleton.cc"
   fi
 fi
 
