@@ -368,7 +368,16 @@ gw_err *bind_request(const descpool *pool, const route_match *m, json_t *body, c
     static const json_opts defaults = {0};
     if (!o) o = &defaults;
     size_t depth = o->max_depth > 0 ? (size_t)o->max_depth : JSON_DEFAULT_MAX_DEPTH;
-    binder b = {.rt = rt, .input = rt->method->input, .max_depth = depth < BIND_MAX_FIELD_DEPTH ? depth : BIND_MAX_FIELD_DEPTH};
+    /* Set field by field: an initializer would zero all of vars[] (4 KiB) on every request, and
+     * only the first n_vars entries are ever written and read. */
+    binder b;
+    b.rt = rt;
+    b.input = rt->method->input;
+    b.max_depth = depth < BIND_MAX_FIELD_DEPTH ? depth : BIND_MAX_FIELD_DEPTH;
+    b.msg = NULL;
+    b.n_vars = 0;
+    buf_init(&b.key);
+    buf_init(&b.value);
     gw_err *e = NULL;
     if (!rt->body) {
         if (body) {

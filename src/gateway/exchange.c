@@ -355,27 +355,41 @@ static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const cha
     header_scan *h = cls;
     exchange *x = h->x;
     if (!value) value = "";
-    if (strcasecmp(name, "grpc-timeout") == 0) {
-        int64_t us;
-        if (!grpc_timeout_parse(value, strlen(value), &us)) {
-            h->err = gw_err_new(GRPC_STATUS_INVALID_ARGUMENT,
-                                "invalid Grpc-Timeout header '%s': expected 1 to 8 digits and a unit among H M S m u n", value);
-            return MHD_NO;
+    /* The headers the gateway reads itself, found by their first letter (this runs for every header
+     * of every request); all others are candidates for metadata. */
+    switch (name[0] | 0x20) {
+    case 'g':
+        if (strcasecmp(name, "grpc-timeout") == 0) {
+            int64_t us;
+            if (!grpc_timeout_parse(value, strlen(value), &us)) {
+                h->err = gw_err_new(GRPC_STATUS_INVALID_ARGUMENT,
+                                    "invalid Grpc-Timeout header '%s': expected 1 to 8 digits and a unit among H M S m u n", value);
+                return MHD_NO;
+            }
+            x->timeout_us = us;
+            return MHD_YES;
         }
-        x->timeout_us = us;
-        return MHD_YES;
+        break;
+    case 't':
+        if (strcasecmp(name, "te") == 0) {
+            if (strcasestr(value, "trailers")) x->want_trailers = true;
+            return MHD_YES;
+        }
+        break;
+    case 'a':
+        if (strcasecmp(name, "accept") == 0) {
+            if (strcasestr(value, "text/event-stream")) x->framing = FRAME_SSE;
+            return MHD_YES;
+        }
+        break;
+    case 'x':
+        if (strcasecmp(name, "x-forwarded-for") == 0) { h->xff = value; return MHD_YES; }
+        if (strcasecmp(name, "x-forwarded-host") == 0) { h->xfh = value; return MHD_YES; }
+        break;
+    case 'h':
+        if (strcasecmp(name, "host") == 0) { h->host = value; return MHD_YES; }
+        break;
     }
-    if (strcasecmp(name, "te") == 0) {
-        if (strcasestr(value, "trailers")) x->want_trailers = true;
-        return MHD_YES;
-    }
-    if (strcasecmp(name, "accept") == 0) {
-        if (strcasestr(value, "text/event-stream")) x->framing = FRAME_SSE;
-        return MHD_YES;
-    }
-    if (strcasecmp(name, "x-forwarded-for") == 0) { h->xff = value; return MHD_YES; }
-    if (strcasecmp(name, "x-forwarded-host") == 0) { h->xfh = value; return MHD_YES; }
-    if (strcasecmp(name, "host") == 0) { h->host = value; return MHD_YES; }
     h->err = md_from_header(&x->send_md, &h->cfg->metadata, name, value);
     return h->err ? MHD_NO : MHD_YES;
 }

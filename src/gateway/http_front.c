@@ -447,7 +447,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     if (!fr) abort();
     fr->target_len = strlen(uri);
     if (f->gw->access_log != ACCESSLOG_OFF) fr->target = strndup(uri, ACCESSLOG_MAX_TARGET_BYTES + 1);
-    clock_gettime(CLOCK_REALTIME, &fr->arrived);
+    if (f->gw->access_log != ACCESSLOG_OFF) clock_gettime(CLOCK_REALTIME, &fr->arrived);
     clock_gettime(CLOCK_MONOTONIC, &fr->started);
     return fr;
 }

@@ -107,7 +107,12 @@ gw_err *md_from_header(md_list *md, const md_rules *rules, const char *name, con
 
 void md_add_forwarded(md_list *md, const char *peer, const char *xff, const char *xfh, const char *host)
 {
-    if (peer || xff) {
+    if (peer && !(xff && *xff)) {
+        /* The common case, no proxy in front: the peer alone, without building a list. */
+        size_t n = strlen(peer);
+        if (n && grpc_header_nonbin_value_is_legal(grpc_slice_from_static_buffer(peer, n)))
+            md_list_add(md, "x-forwarded-for", 15, peer, n);
+    } else if (peer || xff) {
         buf b = BUF_INIT;
         if (xff && *xff) buf_append_str(&b, xff);
         if (peer) {

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,6 +59,23 @@ enum MHD_Result response_queue_owned(const gateway *gw, struct MHD_Connection *c
     return rc;
 }
 
+/* Dotted-quad text of four address bytes. inet_ntop does the same through sprintf, which cost a
+ * noticeable share of the gateway's own work per request (the peer goes into x-forwarded-for). */
+static void ipv4_text(const uint8_t a[4], char *out, size_t n)
+{
+    char text[INET_ADDRSTRLEN];
+    size_t len = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned v = a[i];
+        if (i) text[len++] = '.';
+        if (v >= 100) text[len++] = (char)('0' + v / 100);
+        if (v >= 10) text[len++] = (char)('0' + v / 10 % 10);
+        text[len++] = (char)('0' + v % 10);
+    }
+    text[len] = 0;
+    if (len < n) memcpy(out, text, len + 1);
+}
+
 void peer_address_text(struct MHD_Connection *conn, char *out, size_t n)
 {
     out[0] = 0;
@@ -65,10 +83,10 @@ void peer_address_text(struct MHD_Connection *conn, char *out, size_t n)
     if (!ci || !ci->client_addr) return;
     const struct sockaddr *sa = ci->client_addr;
     if (sa->sa_family == AF_INET) {
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)n);
+        ipv4_text((const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr, out, n);
     } else if (sa->sa_family == AF_INET6) {
         const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-        if (IN6_IS_ADDR_V4MAPPED(a)) inet_ntop(AF_INET, &a->s6_addr[12], out, (socklen_t)n);
+        if (IN6_IS_ADDR_V4MAPPED(a)) ipv4_text(&a->s6_addr[12], out, n);
         else inet_ntop(AF_INET6, a, out, (socklen_t)n);
     }
 }
