@@ -38,35 +38,35 @@ fi
 echo "# $(nproc) CPUs; wrk -t1 -c$CONNS -d$DUR --latency -s bench/post.lua; backend: C greeter-server"
 curl -s -d '{"name":"you"}' "$OURS_URL"; echo
 wrk -t1 -c"$CONNS" -d2s -s "$BENCH_DIR/post.lua" "$OURS_URL" >/dev/null
-[ "$HAVE_PEER" = 1 ] && wrk -t1 -c"$CONNS" -d2s -s "$BENCH_DIR/post.lua" "$PEER_URL" >/dev/null
-[ "$HAVE_SKEL" = 1 ] && wrk -t1 -c"$CONNS" -d2s -s "$BENCH_DIR/post.lua" "$SKEL_URL" >/dev/null
+if [ "$HAVE_PEER" = 1 ]; then wrk -t1 -c"$CONNS" -d2s -s "$BENCH_DIR/post.lua" "$PEER_URL" >/dev/null; fi
+if [ "$HAVE_SKEL" = 1 ]; then wrk -t1 -c"$CONNS" -d2s -s "$BENCH_DIR/post.lua" "$SKEL_URL" >/dev/null; fi
 
-printf '%-22s %4s %10s %8s %8s %12s %12s %7s\n' gateway run req/s p50_ms p99_ms cpu_us/req peak_rss_KiB errors
-for i in $(seq 1 "$RUNS"); do
-  r=$(wrk_run "$OURS_PID" "$OURS_URL" "$DUR" "$CONNS" -s "$BENCH_DIR/post.lua"); echo "$r" >>"$WORK/ours"
-  printf '%-22s %4s %10s %8s %8s %12s %12s %7s\n' grpc-json-gateway "$i" $r
-  if [ "$HAVE_PEER" = 1 ]; then
-    r=$(wrk_run "$PEER_PID" "$PEER_URL" "$DUR" "$CONNS" -s "$BENCH_DIR/post.lua"); echo "$r" >>"$WORK/peer"
-    printf '%-22s %4s %10s %8s %8s %12s %12s %7s\n' grpc-gateway "$i" $r
-  fi
-  if [ "$HAVE_SKEL" = 1 ]; then
-    r=$(wrk_run "$SKEL_PID" "$SKEL_URL" "$DUR" "$CONNS" -s "$BENCH_DIR/post.lua"); echo "$r" >>"$WORK/skel"
-    printf '%-22s %4s %10s %8s %8s %12s %12s %7s\n' "skeleton (floor)" "$i" $r
-  fi
-done
+ROW='%-22s %4s %10s %8s %8s %12s %12s %7s\n'
+MED_ROW='%-22s %10s %8s %8s %12s %12s\n'
+# measure RUN NAME KEY PID URL: one run against URL, its row printed and kept in $WORK/KEY.
+measure() {
+  local r
+  r=$(wrk_run "$4" "$5" "$DUR" "$CONNS" -s "$BENCH_DIR/post.lua"); echo "$r" >>"$WORK/$3"
+  # shellcheck disable=SC2086
+  printf "$ROW" "$2" "$1" $r
+}
 med() { awk -v c="$2" '{print $c}' "$WORK/$1" | median; }
+median_row() { printf "$MED_ROW" "$1" "$(med "$2" 1)" "$(med "$2" 2)" "$(med "$2" 3)" "$(med "$2" 4)" "$(med "$2" 5)"; }
+ratio() { awk -v a="$(med "$1" 4)" -v b="$(med "$2" 4)" -v what="$3" 'BEGIN{printf "%s: %.2fx\n", what, a/b}'; }
+
+printf "$ROW" gateway run req/s p50_ms p99_ms cpu_us/req peak_rss_KiB errors
+for i in $(seq 1 "$RUNS"); do
+  measure "$i" grpc-json-gateway ours "$OURS_PID" "$OURS_URL"
+  if [ "$HAVE_PEER" = 1 ]; then measure "$i" grpc-gateway peer "$PEER_PID" "$PEER_URL"; fi
+  if [ "$HAVE_SKEL" = 1 ]; then measure "$i" "skeleton (floor)" skel "$SKEL_PID" "$SKEL_URL"; fi
+done
 echo
-printf '%-22s %10s %8s %8s %12s %12s\n' median req/s p50_ms p99_ms cpu_us/req peak_rss_KiB
-printf '%-22s %10s %8s %8s %12s %12s\n' grpc-json-gateway "$(med ours 1)" "$(med ours 2)" "$(med ours 3)" "$(med ours 4)" "$(med ours 5)"
-if [ "$HAVE_PEER" = 1 ]; then
-  printf '%-22s %10s %8s %8s %12s %12s\n' grpc-gateway "$(med peer 1)" "$(med peer 2)" "$(med peer 3)" "$(med peer 4)" "$(med peer 5)"
-fi
-[ "$HAVE_SKEL" = 1 ] &&
-  printf '%-22s %10s %8s %8s %12s %12s\n' "skeleton (floor)" "$(med skel 1)" "$(med skel 2)" "$(med skel 3)" "$(med skel 4)" "$(med skel 5)"
-[ "$HAVE_PEER" = 1 ] &&
-  awk -v a="$(med ours 4)" -v b="$(med peer 4)" 'BEGIN{printf "CPU per request: %.2fx grpc-gateway\n", a/b}'
+printf "$MED_ROW" median req/s p50_ms p99_ms cpu_us/req peak_rss_KiB
+median_row grpc-json-gateway ours
+if [ "$HAVE_PEER" = 1 ]; then median_row grpc-gateway peer; fi
+if [ "$HAVE_SKEL" = 1 ]; then median_row "skeleton (floor)" skel; fi
+if [ "$HAVE_PEER" = 1 ]; then ratio ours peer "CPU per request against grpc-gateway"; fi
 if [ "$HAVE_SKEL" = 1 ]; then
-  awk -v a="$(med ours 4)" -v f="$(med skel 4)" 'BEGIN{printf "CPU per request: %.2fx the floor of the parts (skeleton)\n", a/f}'
-  [ "$HAVE_PEER" = 1 ] &&
-    awk -v f="$(med skel 4)" -v b="$(med peer 4)" 'BEGIN{printf "the floor itself: %.2fx grpc-gateway\n", f/b}'
+  ratio ours skel "CPU per request against the floor of the parts (skeleton)"
+  if [ "$HAVE_PEER" = 1 ]; then ratio skel peer "the floor itself against grpc-gateway"; fi
 fi

@@ -446,8 +446,10 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     front_request *fr = calloc(1, sizeof *fr);
     if (!fr) abort();
     fr->target_len = strlen(uri);
-    if (f->gw->access_log != ACCESSLOG_OFF) fr->target = strndup(uri, ACCESSLOG_MAX_TARGET_BYTES + 1);
-    if (f->gw->access_log != ACCESSLOG_OFF) clock_gettime(CLOCK_REALTIME, &fr->arrived);
+    if (f->gw->access_log != ACCESSLOG_OFF) {
+        fr->target = strndup(uri, ACCESSLOG_MAX_TARGET_BYTES + 1);
+        clock_gettime(CLOCK_REALTIME, &fr->arrived);
+    }
     clock_gettime(CLOCK_MONOTONIC, &fr->started);
     return fr;
 }

@@ -107,23 +107,22 @@ gw_err *md_from_header(md_list *md, const md_rules *rules, const char *name, con
 
 void md_add_forwarded(md_list *md, const char *peer, const char *xff, const char *xfh, const char *host)
 {
-    if (peer && !(xff && *xff)) {
-        /* The common case, no proxy in front: the peer alone, without building a list. */
-        size_t n = strlen(peer);
-        if (n && grpc_header_nonbin_value_is_legal(grpc_slice_from_static_buffer(peer, n)))
-            md_list_add(md, "x-forwarded-for", 15, peer, n);
-    } else if (peer || xff) {
-        buf b = BUF_INIT;
-        if (xff && *xff) buf_append_str(&b, xff);
+    /* The client's address, appended to the list of a proxy in front if there is one. */
+    const char *v = peer ? peer : "";
+    size_t n = strlen(v);
+    buf b = BUF_INIT;
+    if (xff && *xff) {
+        buf_append_str(&b, xff);
         if (peer) {
-            if (b.len) buf_append_str(&b, ", ");
+            buf_append_str(&b, ", ");
             buf_append_str(&b, peer);
         }
-        grpc_slice vs = grpc_slice_from_static_buffer(b.data, b.len);
-        if (b.len && grpc_header_nonbin_value_is_legal(vs))
-            md_list_add(md, "x-forwarded-for", 15, (char *)b.data, b.len);
-        buf_free(&b);
+        v = (const char *)b.data;
+        n = b.len;
     }
+    if (n && grpc_header_nonbin_value_is_legal(grpc_slice_from_static_buffer(v, n)))
+        md_list_add(md, "x-forwarded-for", 15, v, n);
+    buf_free(&b);
     const char *fh = (xfh && *xfh) ? xfh : host;
     if (fh && *fh && grpc_header_nonbin_value_is_legal(grpc_slice_from_static_buffer(fh, strlen(fh))))
         md_list_add(md, "x-forwarded-host", 16, fh, strlen(fh));
