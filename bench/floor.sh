@@ -7,7 +7,8 @@
 # both (utime + stime from /proc, divided by the requests) and the median of the ratios.
 # Sequential runs of one binary spread +-15 % on this shared machine; these ratios spread about
 # +-7 %, and their median is steady to a few percent. CALIBRATE=1 puts the skeleton in both slots
-# (the ratio should come out near 1.00).
+# (the ratio should come out near 1.00). FORWARDED=1 runs the skeleton with --forwarded: the parts
+# plus what the issue asks of every gateway (round_robin, x-forwarded-for and x-forwarded-host).
 #   BUILD_DIR=/path/to/build bench/floor.sh [ROUNDS]
 . "$(dirname "$0")/lib.sh"
 ROUNDS=${1:-12}
@@ -15,21 +16,23 @@ DUR=${DUR:-4s}
 CONNS=${CONNS:-32}
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)"; exit 1; }
 build_skeleton "$WORK/skeleton" || exit 1
+SKELETON=("$WORK/skeleton")
+if [ "${FORWARDED:-0}" = 1 ]; then SKELETON+=(--forwarded); fi
 
 start_listening greeter "$BUILD_DIR/greeter-server" --listen 127.0.0.1:0 --quiet
 BACKEND=127.0.0.1:$PORT
-start_listening skeleton "$WORK/skeleton" "$BACKEND"
+start_listening skeleton "${SKELETON[@]}" "$BACKEND"
 A_URL=http://127.0.0.1:$PORT/v1/hello; A_PID=$PID
 if [ "${CALIBRATE:-0}" = 1 ]; then
   B_NAME=skeleton
-  start_listening other "$WORK/skeleton" "$BACKEND"
+  start_listening other "${SKELETON[@]}" "$BACKEND"
 else
   B_NAME=grpc-json-gateway
   start_listening other "$BUILD_DIR/grpc-json-gateway" --listen 127.0.0.1:0 --backend "$BACKEND" --quiet
 fi
 B_URL=http://127.0.0.1:$PORT/v1/hello; B_PID=$PID
 
-echo "# $(nproc) CPUs; both loaded at once: wrk -t1 -c$CONNS -d$DUR -s bench/post.lua, $ROUNDS rounds"
+echo "# $(nproc) CPUs; both loaded at once: wrk -t1 -c$CONNS -d$DUR -s bench/post.lua, $ROUNDS rounds; floor: skeleton ${SKELETON[*]:1}"
 load() { wrk -t1 -c"$CONNS" -d"$DUR" -s "$BENCH_DIR/post.lua" "$1" >"$2" 2>&1; }
 printf '%5s %10s %12s %10s %12s %8s\n' round skel_req skel_us/req other_req other_us/req ratio
 for i in $(seq 1 "$ROUNDS"); do

@@ -7,7 +7,11 @@
  * logs, error mapping or hang-up detection: every request is SayHello. bench/unary.sh measures it
  * in the same run as the two gateways, to show how far above its parts grpc-json-gateway sits.
  *
- *   skeleton BACKEND_HOST:PORT      prints "listening on 127.0.0.1:PORT" (a free port) when ready
+ *   skeleton [--forwarded] BACKEND_HOST:PORT
+ *       prints "listening on 127.0.0.1:PORT" (a free port) when ready. --forwarded adds what the
+ *       issue asks of every gateway on top of the parts, done as cheaply as it can be: the
+ *       round_robin policy, and x-forwarded-for (the client's address) and x-forwarded-host (its
+ *       Host header) sent as metadata with each call.
  *
  * Built by bench/unary.sh with the compiler and pkg-config; not part of the product. */
 #define _GNU_SOURCE
@@ -34,6 +38,7 @@
 static grpc_channel *channel;
 static grpc_completion_queue *cq;
 static void *say_hello;           /* registered method handle */
+static int forwarded;             /* --forwarded */
 
 typedef struct exchange {
     struct MHD_Connection *conn;
@@ -45,6 +50,8 @@ typedef struct exchange {
     grpc_byte_buffer *request, *reply;
     grpc_status_code status;
     grpc_slice details;
+    grpc_metadata md[2];          /* --forwarded: x-forwarded-for and x-forwarded-host */
+    char peer[INET_ADDRSTRLEN];
     char *answer;                 /* JSON, owned until handed to libmicrohttpd */
     unsigned http_status;
 } exchange;
@@ -141,6 +148,20 @@ static enum MHD_Result start_call(exchange *x)
     grpc_op ops[6];
     memset(ops, 0, sizeof ops);
     ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+    if (forwarded) {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(x->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        const char *host = MHD_lookup_connection_value(x->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+        if (!ci || !inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, x->peer, sizeof x->peer))
+            strcpy(x->peer, "unknown");
+        /* Static slices: x and the Host header (in libmicrohttpd's pool) outlive the call, which
+         * on_completed unrefs first. */
+        x->md[0].key = grpc_slice_from_static_string("x-forwarded-for");
+        x->md[0].value = grpc_slice_from_static_string(x->peer);
+        x->md[1].key = grpc_slice_from_static_string("x-forwarded-host");
+        x->md[1].value = grpc_slice_from_static_string(host ? host : "");
+        ops[0].data.send_initial_metadata.count = 2;
+        ops[0].data.send_initial_metadata.metadata = x->md;
+    }
     ops[1].op = GRPC_OP_SEND_MESSAGE;
     ops[1].data.send_message.send_message = x->request;
     ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
@@ -208,18 +229,20 @@ int main(int argc, char **argv)
     /* The one free lever the gateway also takes: Debian's absl keeps its mutex deadlock detector on. */
     void (*set_mode)(int) = (void (*)(int))dlsym(RTLD_DEFAULT, "_ZN4absl7debian329SetMutexDeadlockDetectionModeENS0_15OnDeadlockCycleE");
     if (set_mode) set_mode(0);
-    if (argc != 2) {
-        fprintf(stderr, "usage: skeleton BACKEND_HOST:PORT\n");
+    forwarded = argc == 3 && strcmp(argv[1], "--forwarded") == 0;
+    if (argc != 2 + forwarded) {
+        fprintf(stderr, "usage: skeleton [--forwarded] BACKEND_HOST:PORT\n");
         return 2;
     }
     grpc_init();
     grpc_arg args[] = {
         {GRPC_ARG_INTEGER, GRPC_ARG_MINIMAL_STACK, {.integer = 1}},
         {GRPC_ARG_INTEGER, GRPC_ARG_ENABLE_DEADLINE_CHECKS, {.integer = 1}},
+        {GRPC_ARG_STRING, GRPC_ARG_LB_POLICY_NAME, {.string = "round_robin"}},
     };
-    grpc_channel_args channel_args = {2, args};
+    grpc_channel_args channel_args = {forwarded ? 3 : 2, args};
     grpc_channel_credentials *creds = grpc_insecure_credentials_create();
-    channel = grpc_channel_create(argv[1], creds, &channel_args);
+    channel = grpc_channel_create(argv[argc - 1], creds, &channel_args);
     grpc_channel_credentials_release(creds);
     say_hello = grpc_channel_register_call(channel, "/helloworld.Greeter/SayHello", NULL, NULL);
     cq = grpc_completion_queue_create_for_next(NULL);
