@@ -368,8 +368,8 @@ gw_err *bind_request(const descpool *pool, const route_match *m, json_t *body, c
     static const json_opts defaults = {0};
     if (!o) o = &defaults;
     size_t depth = o->max_depth > 0 ? (size_t)o->max_depth : JSON_DEFAULT_MAX_DEPTH;
-    /* Set field by field: an initializer would zero all of vars[] (4 KiB) on every request, and
-     * only the first n_vars entries are ever written and read. */
+    /* Set field by field: an initializer would zero all of vars[] (4 KiB) on every request; only
+     * the first n_vars entries, counted as they are filled, are ever read. */
     binder b;
     b.rt = rt;
     b.input = rt->method->input;
@@ -406,8 +406,7 @@ gw_err *bind_request(const descpool *pool, const route_match *m, json_t *body, c
         b.msg = json_object();
         if (body) obj_set(b.msg, rt->body_field, body);
     }
-    b.n_vars = m->n_vars;
-    for (size_t i = 0; i < m->n_vars; i++)
+    for (size_t i = 0; i < m->n_vars; i++, b.n_vars++)
         if ((e = bind_path_var(&b, &m->vars[i], &b.vars[i])) != NULL) goto fail;
     for (size_t i = 0; i < n_query; i++) {
         const char *k = query[i].key ? query[i].key : "", *v = query[i].value ? query[i].value : "";

@@ -105,11 +105,15 @@ gw_err *md_from_header(md_list *md, const md_rules *rules, const char *name, con
     return NULL;
 }
 
+static bool legal_value(const char *v, size_t n)
+{
+    return n && grpc_header_nonbin_value_is_legal(grpc_slice_from_static_buffer(v, n));
+}
+
 void md_add_forwarded(md_list *md, const char *peer, const char *xff, const char *xfh, const char *host)
 {
-    /* The client's address, appended to the list of a proxy in front if there is one. */
-    const char *v = peer ? peer : "";
-    size_t n = strlen(v);
+    /* The client's address, appended to the list of a proxy in front if there is one. A list that
+     * cannot be metadata is replaced by the address alone: the backend never loses the client. */
     buf b = BUF_INIT;
     if (xff && *xff) {
         buf_append_str(&b, xff);
@@ -117,15 +121,13 @@ void md_add_forwarded(md_list *md, const char *peer, const char *xff, const char
             buf_append_str(&b, ", ");
             buf_append_str(&b, peer);
         }
-        v = (const char *)b.data;
-        n = b.len;
     }
-    if (n && grpc_header_nonbin_value_is_legal(grpc_slice_from_static_buffer(v, n)))
-        md_list_add(md, "x-forwarded-for", 15, v, n);
+    if (legal_value((const char *)b.data, b.len)) md_list_add(md, "x-forwarded-for", 15, (const char *)b.data, b.len);
+    else if (peer && legal_value(peer, strlen(peer))) md_list_add(md, "x-forwarded-for", 15, peer, strlen(peer));
     buf_free(&b);
-    const char *fh = (xfh && *xfh) ? xfh : host;
-    if (fh && *fh && grpc_header_nonbin_value_is_legal(grpc_slice_from_static_buffer(fh, strlen(fh))))
-        md_list_add(md, "x-forwarded-host", 16, fh, strlen(fh));
+    /* An incoming x-forwarded-host is kept; without one (or with one that cannot be metadata), Host. */
+    if (xfh && legal_value(xfh, strlen(xfh))) md_list_add(md, "x-forwarded-host", 16, xfh, strlen(xfh));
+    else if (host && legal_value(host, strlen(host))) md_list_add(md, "x-forwarded-host", 16, host, strlen(host));
 }
 
 size_t md_to_headers(const grpc_metadata_array *md, const char *prefix, size_t *budget, md_header_fn add, void *cls)

@@ -41,7 +41,7 @@ void md_list_add(md_list *md, const char *key, size_t key_len, const char *value
 gw_err *md_from_header(md_list *md, const md_rules *rules, const char *name, const char *value);
 
 /* Adds x-forwarded-for (`xff` + ", " + peer, or peer) and x-forwarded-host (`xfh`, else `host`).
- * Any argument may be NULL. */
+ * Any argument may be NULL; an incoming value that cannot be metadata gives way to the peer or Host. */
 void md_add_forwarded(md_list *md, const char *peer, const char *xff, const char *xfh, const char *host);
 
 /* Calls add(cls, "<prefix><key>", value) for each entry of a received metadata array, with binary

@@ -113,6 +113,23 @@ START_TEST(forwarded_for_and_host)
 }
 END_TEST
 
+START_TEST(forwarded_illegal_incoming_values_give_way)
+{
+    /* A proxy list or host with a byte outside 0x20-0x7E cannot be metadata: the client's own
+     * address and the Host header are sent instead, never nothing. */
+    md_list md;
+    md_list_init(&md);
+    md_add_forwarded(&md, "10.0.0.2", "192.0.2.1\x01", "front\x7f.example", "example.com");
+    ck_assert_str_eq(value_of(&md, "x-forwarded-for"), "10.0.0.2");
+    ck_assert_str_eq(value_of(&md, "x-forwarded-host"), "example.com");
+    md_list_free(&md);
+    md_list_init(&md);
+    md_add_forwarded(&md, NULL, NULL, NULL, NULL);
+    ck_assert_uint_eq(md.count, 0);
+    md_list_free(&md);
+}
+END_TEST
+
 typedef struct seen {
     char names[8][64];
     char values[8][64];
@@ -166,6 +183,7 @@ int main(void)
     tcase_add_test(tc, reserved_and_hop_by_hop_never_forwarded);
     tcase_add_test(tc, illegal_metadata_is_an_error);
     tcase_add_test(tc, forwarded_for_and_host);
+    tcase_add_test(tc, forwarded_illegal_incoming_values_give_way);
     tcase_add_test(tc, response_headers);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
