@@ -10,8 +10,8 @@
  *   skeleton [--forwarded] BACKEND_HOST:PORT
  *       prints "listening on 127.0.0.1:PORT" (a free port) when ready. --forwarded adds what the
  *       issue asks of every gateway on top of the parts, done as cheaply as it can be: the
- *       round_robin policy, and x-forwarded-for (the client's address) and x-forwarded-host (its
- *       Host header) sent as metadata with each call.
+ *       round_robin policy, and x-forwarded-for (the client's address, written once per
+ *       connection) and x-forwarded-host (its Host header) sent as metadata with each call.
  *
  * Built by bench/unary.sh with the compiler and pkg-config; not part of the product. */
 #define _GNU_SOURCE
@@ -51,7 +51,6 @@ typedef struct exchange {
     grpc_status_code status;
     grpc_slice details;
     grpc_metadata md[2];          /* --forwarded: x-forwarded-for and x-forwarded-host */
-    char peer[INET_ADDRSTRLEN];
     char *answer;                 /* JSON, owned until handed to libmicrohttpd */
     unsigned http_status;
 } exchange;
@@ -149,14 +148,12 @@ static enum MHD_Result start_call(exchange *x)
     memset(ops, 0, sizeof ops);
     ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
     if (forwarded) {
-        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(x->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        const union MHD_ConnectionInfo *sc = MHD_get_connection_info(x->conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
         const char *host = MHD_lookup_connection_value(x->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
-        if (!ci || !inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, x->peer, sizeof x->peer))
-            strcpy(x->peer, "unknown");
-        /* Static slices: x and the Host header (in libmicrohttpd's pool) outlive the call, which
-         * on_completed unrefs first. */
+        /* Static slices: the peer text (freed when the connection closes), x and the Host header
+         * (in libmicrohttpd's pool) all outlive the call, which on_completed unrefs first. */
         x->md[0].key = grpc_slice_from_static_string("x-forwarded-for");
-        x->md[0].value = grpc_slice_from_static_string(x->peer);
+        x->md[0].value = grpc_slice_from_static_string(sc && sc->socket_context ? sc->socket_context : "unknown");
         x->md[1].key = grpc_slice_from_static_string("x-forwarded-host");
         x->md[1].value = grpc_slice_from_static_string(host ? host : "");
         ops[0].data.send_initial_metadata.count = 2;
@@ -224,6 +221,23 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx, enu
     *ctx = NULL;
 }
 
+/* --forwarded: the client's address as text, once per connection (its socket context). */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    (void)cls;
+    if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        free(*socket_context);
+        *socket_context = NULL;
+        return;
+    }
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    char *peer = malloc(INET_ADDRSTRLEN);
+    if (peer && (!ci || !inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, peer, INET_ADDRSTRLEN)))
+        strcpy(peer, "unknown");
+    *socket_context = peer;
+}
+
 int main(int argc, char **argv)
 {
     /* The one free lever the gateway also takes: Debian's absl keeps its mutex deadlock detector on. */
@@ -266,6 +280,7 @@ int main(int argc, char **argv)
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cpus > 1 ? cpus : 1),
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)POOL_BYTES,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+        MHD_OPTION_NOTIFY_CONNECTION, forwarded ? on_connection : NULL, NULL,
         MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "skeleton: libmicrohttpd did not start\n");
